@@ -1,0 +1,119 @@
+//! Reading a topic back: what `wirefeed tail` and the end-to-end tests use
+//! to see records as a downstream consumer does.
+//!
+//! The reader joins a consumer group of its own (no offsets committed), so
+//! it never disturbs real consumers of the topic.
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, Message};
+
+/// Where a reader starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAt {
+    /// The oldest record still on the topic.
+    Beginning,
+    /// Only records written after the reader joined.
+    End,
+}
+
+/// A record read from a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumedRecord {
+    /// The partition.
+    pub partition: i32,
+    /// The offset.
+    pub offset: i64,
+    /// The key.
+    pub key: Option<Vec<u8>>,
+    /// The value.
+    pub payload: Option<Vec<u8>>,
+    /// The headers, in order.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl ConsumedRecord {
+    /// Returns a header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| value.as_deref())
+            .and_then(|value| std::str::from_utf8(value).ok())
+    }
+}
+
+/// A failure while reading.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to read topic {topic}: {source}")]
+pub struct ReadError {
+    /// The topic.
+    pub topic: String,
+    /// The cause.
+    #[source]
+    pub source: KafkaError,
+}
+
+/// Follows one topic.
+pub struct TopicReader {
+    consumer: StreamConsumer,
+    topic: String,
+}
+
+impl TopicReader {
+    /// Subscribes to `topic` on `bootstrap_servers`.
+    pub fn new(bootstrap_servers: &str, topic: &str, start: StartAt) -> Result<Self, ReadError> {
+        let read_error = |source| ReadError { topic: topic.to_owned(), source };
+        let group = format!(
+            "wirefeed-reader-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|since| since.as_nanos())
+                .unwrap_or(0)
+        );
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap_servers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("isolation.level", "read_committed")
+            .set(
+                "auto.offset.reset",
+                match start {
+                    StartAt::Beginning => "earliest",
+                    StartAt::End => "latest",
+                },
+            )
+            .create()
+            .map_err(read_error)?;
+        consumer.subscribe(&[topic]).map_err(read_error)?;
+        Ok(Self { consumer, topic: topic.to_owned() })
+    }
+
+    /// Returns the next record, or `None` when none arrives within `idle`.
+    pub async fn next(&self, idle: Duration) -> Result<Option<ConsumedRecord>, ReadError> {
+        let message = match tokio::time::timeout(idle, self.consumer.recv()).await {
+            Err(_elapsed) => return Ok(None),
+            Ok(result) => result.map_err(|source| ReadError { topic: self.topic.clone(), source })?,
+        };
+        let headers = message
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|header| (header.key.to_owned(), header.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(ConsumedRecord {
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key().map(<[u8]>::to_vec),
+            payload: message.payload().map(<[u8]>::to_vec),
+            headers,
+        }))
+    }
+}

@@ -1,0 +1,196 @@
+//! The enriched record: the JSON value of every message on the article
+//! topic. Field names and meanings are the public contract described by
+//! `schema/wirefeed.article.v1.json`; add fields, never rename them.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{FeedFormat, FeedId, StoryId};
+
+/// One published version of a story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Always [`crate::SCHEMA`].
+    pub schema: String,
+    /// The stable story id (also the Kafka key).
+    pub id: StoryId,
+    /// 1 for the first publication, +1 for each changed version.
+    pub version: u32,
+    /// Where the story came from.
+    pub source: RecordSource,
+    /// The provider's guid.
+    pub guid: Option<String>,
+    /// The item's link.
+    pub url: Option<String>,
+    /// The canonical URL.
+    pub canonical_url: Option<String>,
+    /// Plain-text title.
+    pub title: String,
+    /// Plain-text summary.
+    pub summary: Option<String>,
+    /// Publication time, UTC.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Last update time, UTC.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When wirefeed fetched the item, UTC.
+    pub fetched_at: DateTime<Utc>,
+    /// ISO 639-1 code.
+    pub language: Option<String>,
+    /// The dateline found at the top of the body.
+    pub dateline: Dateline,
+    /// Bylined authors.
+    pub authors: Vec<String>,
+    /// People credited with contributing reporting.
+    pub contributors: Vec<String>,
+    /// The copyright/rights footer, parsed.
+    pub rights: Option<Rights>,
+    /// The cleaned body.
+    pub body: Body,
+    /// Pictures: captions and credits taken out of the body or given by the feed.
+    pub media: Vec<Media>,
+    /// Every piece of text cut from the body, with why.
+    pub removed: Vec<Removed>,
+    /// Named entities.
+    pub entities: Entities,
+    /// Direct quotations.
+    pub quotes: Vec<Quote>,
+    /// Hash of the content that defines a version (title, summary, body).
+    pub content_hash: String,
+    /// The content hash of the previous version, for versions after the first.
+    pub previous_content_hash: Option<String>,
+    /// 64-bit SimHash of the body, hex, for near-duplicate detection.
+    pub simhash: String,
+}
+
+/// The source block of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSource {
+    /// Configured feed id.
+    pub feed_id: FeedId,
+    /// Feed URL.
+    pub feed_url: String,
+    /// Provider name.
+    pub provider: String,
+    /// Document format.
+    pub format: FeedFormat,
+}
+
+/// Where and when the story was filed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Dateline {
+    /// The place, e.g. `WASHINGTON`.
+    pub place: Option<String>,
+    /// The date.
+    pub date: Option<NaiveDate>,
+}
+
+/// A parsed copyright footer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Rights {
+    /// The copyright holder, e.g. `Cable News Network, Inc.`.
+    pub holder: Option<String>,
+    /// The copyright year.
+    pub year: Option<i32>,
+    /// The wire service named, e.g. `The CNN Wire`.
+    pub service: Option<String>,
+    /// The full statement as it appeared.
+    pub statement: String,
+}
+
+/// The cleaned body.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Body {
+    /// Paragraphs in order, verbatim apart from whitespace.
+    pub paragraphs: Vec<String>,
+    /// Words across all paragraphs.
+    pub word_count: usize,
+}
+
+impl Body {
+    /// Returns a body of `paragraphs` with its word count.
+    pub fn new(paragraphs: Vec<String>) -> Self {
+        let word_count = paragraphs.iter().map(|p| p.split_whitespace().count()).sum();
+        Self { paragraphs, word_count }
+    }
+}
+
+/// A picture's caption and credit.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Media {
+    /// The media URL, when the feed gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The caption.
+    pub caption: Option<String>,
+    /// The credit line.
+    pub credit: Option<String>,
+}
+
+/// What kind of text was cut from a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovedKind {
+    /// Copyright or rights footer.
+    Copyright,
+    /// Contributor/credit line.
+    Contributors,
+    /// Byline.
+    Byline,
+    /// Dateline or lone date line.
+    Dateline,
+    /// Photo caption.
+    Caption,
+    /// Photo credit.
+    Credit,
+}
+
+impl RemovedKind {
+    /// Returns the snake_case name used in records and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovedKind::Copyright => "copyright",
+            RemovedKind::Contributors => "contributors",
+            RemovedKind::Byline => "byline",
+            RemovedKind::Dateline => "dateline",
+            RemovedKind::Caption => "caption",
+            RemovedKind::Credit => "credit",
+        }
+    }
+}
+
+impl fmt::Display for RemovedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One cut: the text exactly as it stood in the body, and its kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    /// Why it was cut.
+    pub kind: RemovedKind,
+    /// The text cut.
+    pub text: String,
+}
+
+/// Named entities.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Entities {
+    /// People.
+    pub people: Vec<String>,
+    /// Organizations.
+    pub organizations: Vec<String>,
+    /// Places.
+    pub places: Vec<String>,
+}
+
+/// A direct quotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// Who said it, when the text says so.
+    pub speaker: Option<String>,
+    /// The quoted words.
+    pub text: String,
+}

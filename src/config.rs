@@ -1,0 +1,557 @@
+//! The configuration file: parsed (unknown keys rejected), validated, then
+//! turned into [`Settings`] whose values the pipeline trusts.
+//!
+//! Every option is documented in `config/wirefeed.toml`; the `default_*`
+//! functions here are the single source of the defaults it lists.
+
+use std::collections::{BTreeMap, HashSet};
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+use wirefeed_kafka::ProducerConfig;
+use wirefeed_model::FeedId;
+use wirefeed_sources::HttpConfig;
+
+/// The file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// State store options.
+    #[serde(default)]
+    pub state: StateSection,
+    /// Kafka options.
+    pub kafka: KafkaSection,
+    /// HTTP client options.
+    #[serde(default)]
+    pub http: HttpSection,
+    /// Pipeline sizing.
+    #[serde(default)]
+    pub pipeline: PipelineSection,
+    /// Defaults applied to every feed.
+    #[serde(default)]
+    pub feed_defaults: FeedDefaults,
+    /// The feeds.
+    #[serde(default)]
+    pub feeds: Vec<FeedSection>,
+}
+
+/// `[state]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSection {
+    /// The redb file; relative paths are relative to the config file.
+    #[serde(default = "default_state_path")]
+    pub path: PathBuf,
+}
+
+impl Default for StateSection {
+    fn default() -> Self {
+        Self { path: default_state_path() }
+    }
+}
+
+fn default_state_path() -> PathBuf {
+    PathBuf::from("data/wirefeed-state.redb")
+}
+
+/// `[kafka]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSection {
+    /// Comma-separated `host:port` list.
+    #[serde(default = "default_bootstrap_servers")]
+    pub bootstrap_servers: String,
+    /// The enriched article topic.
+    pub topic: String,
+    /// Client id shown in broker logs and quotas.
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    /// Seconds librdkafka retries a record before reporting failure.
+    #[serde(default = "default_delivery_timeout_secs")]
+    pub delivery_timeout_secs: u64,
+    /// Milliseconds to wait to fill a batch.
+    #[serde(default = "default_linger_ms")]
+    pub linger_ms: u64,
+    /// Batch compression.
+    #[serde(default = "default_compression")]
+    pub compression: String,
+    /// Records handed to Kafka and not yet acknowledged, at most.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Create the topic at start-up when missing.
+    #[serde(default = "default_true")]
+    pub create_topic: bool,
+    /// Partitions of a created topic; -1 for the broker default.
+    #[serde(default = "default_topic_partitions")]
+    pub topic_partitions: i32,
+    /// Replication factor of a created topic; -1 for the broker default.
+    #[serde(default = "default_replication")]
+    pub topic_replication_factor: i32,
+    /// Seconds to wait for the broker at start-up.
+    #[serde(default = "default_startup_timeout_secs")]
+    pub startup_timeout_secs: u64,
+    /// Other librdkafka properties, passed through.
+    #[serde(default)]
+    pub librdkafka: BTreeMap<String, String>,
+}
+
+fn default_bootstrap_servers() -> String {
+    "127.0.0.1:9092".to_owned()
+}
+fn default_client_id() -> String {
+    "wirefeed".to_owned()
+}
+const fn default_delivery_timeout_secs() -> u64 {
+    120
+}
+const fn default_linger_ms() -> u64 {
+    5
+}
+fn default_compression() -> String {
+    "lz4".to_owned()
+}
+const fn default_max_in_flight() -> usize {
+    1000
+}
+const fn default_true() -> bool {
+    true
+}
+const fn default_topic_partitions() -> i32 {
+    3
+}
+const fn default_replication() -> i32 {
+    -1
+}
+const fn default_startup_timeout_secs() -> u64 {
+    30
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// The `User-Agent` header.
+    #[serde(default = "default_user_agent")]
+    pub user_agent: String,
+    /// Seconds to establish a connection.
+    #[serde(default = "default_connect_timeout_secs")]
+    pub connect_timeout_secs: u64,
+    /// Seconds for a whole request.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// Largest feed body accepted, after decompression.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
+    /// Redirects followed per request.
+    #[serde(default = "default_max_redirects")]
+    pub max_redirects: usize,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            user_agent: default_user_agent(),
+            connect_timeout_secs: default_connect_timeout_secs(),
+            timeout_secs: default_timeout_secs(),
+            max_body_bytes: default_max_body_bytes(),
+            max_redirects: default_max_redirects(),
+        }
+    }
+}
+
+impl HttpSection {
+    /// Returns the client settings these options describe.
+    pub fn to_http_config(&self) -> HttpConfig {
+        HttpConfig {
+            user_agent: self.user_agent.clone(),
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs),
+            timeout: Duration::from_secs(self.timeout_secs),
+            max_body_bytes: self.max_body_bytes,
+            max_redirects: self.max_redirects,
+        }
+    }
+}
+
+fn default_user_agent() -> String {
+    format!("wirefeed/{} (news wire ingest)", env!("CARGO_PKG_VERSION"))
+}
+const fn default_connect_timeout_secs() -> u64 {
+    10
+}
+const fn default_timeout_secs() -> u64 {
+    30
+}
+const fn default_max_body_bytes() -> u64 {
+    16 * 1024 * 1024
+}
+const fn default_max_redirects() -> usize {
+    5
+}
+
+/// `[pipeline]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSection {
+    /// Items waiting between stages, per queue.
+    #[serde(default = "default_queue_capacity")]
+    pub queue_capacity: usize,
+    /// Normalize/clean workers; 0 means one per core.
+    #[serde(default)]
+    pub workers: usize,
+    /// Seconds a shutdown waits for queued records to be delivered.
+    #[serde(default = "default_shutdown_timeout_secs")]
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for PipelineSection {
+    fn default() -> Self {
+        Self {
+            queue_capacity: default_queue_capacity(),
+            workers: 0,
+            shutdown_timeout_secs: default_shutdown_timeout_secs(),
+        }
+    }
+}
+
+const fn default_queue_capacity() -> usize {
+    256
+}
+const fn default_shutdown_timeout_secs() -> u64 {
+    30
+}
+
+/// `[feed_defaults]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedDefaults {
+    /// Seconds between polls of a feed.
+    #[serde(default = "default_poll_interval_secs")]
+    pub poll_interval_secs: u64,
+    /// Items read from one document, at most.
+    #[serde(default = "default_max_items")]
+    pub max_items: usize,
+}
+
+impl Default for FeedDefaults {
+    fn default() -> Self {
+        Self { poll_interval_secs: default_poll_interval_secs(), max_items: default_max_items() }
+    }
+}
+
+const fn default_poll_interval_secs() -> u64 {
+    300
+}
+const fn default_max_items() -> usize {
+    500
+}
+
+/// `[[feeds]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSection {
+    /// Unique id, used in logs, metrics, records and the state store.
+    pub id: String,
+    /// `http(s)://` or `file://` URL, or a path relative to the config file.
+    pub url: String,
+    /// Provider name in records and story ids; defaults to the id.
+    pub provider: Option<String>,
+    /// Overrides `feed_defaults.poll_interval_secs`.
+    pub poll_interval_secs: Option<u64>,
+    /// Overrides `feed_defaults.max_items`.
+    pub max_items: Option<usize>,
+    /// ISO 639-1 language used when the feed declares none.
+    pub language: Option<String>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The state store file.
+    pub state_path: PathBuf,
+    /// Producer settings.
+    pub producer: ProducerConfig,
+    /// In-flight bound.
+    pub max_in_flight: NonZeroUsize,
+    /// Start-up wait for the broker.
+    pub startup_timeout: Duration,
+    /// HTTP client settings.
+    pub http: HttpConfig,
+    /// Queue capacity between stages.
+    pub queue_capacity: NonZeroUsize,
+    /// Worker count.
+    pub workers: NonZeroUsize,
+    /// Shutdown drain deadline.
+    pub shutdown_timeout: Duration,
+    /// The feeds.
+    pub feeds: Vec<Feed>,
+}
+
+/// One validated feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feed {
+    /// Its id.
+    pub id: FeedId,
+    /// Its URL.
+    pub url: Url,
+    /// Its provider name.
+    pub provider: String,
+    /// Poll interval.
+    pub poll_interval: Duration,
+    /// Item limit per document.
+    pub max_items: usize,
+    /// Fallback language.
+    pub language: Option<String>,
+}
+
+/// A configuration problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}", path = path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown or mistyped keys.
+    #[error("invalid config {path}: {message}", path = path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and key.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("invalid config {path}: {key}: {message}", path = path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The key, dotted.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl FileConfig {
+    /// Reads and parses `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses `text` (read from `path`, for messages).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|err| ConfigError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim().replace('\n', " "),
+        })
+    }
+
+    /// Checks every value and returns settings; relative paths resolve
+    /// against `base_dir` (the config file's directory).
+    pub fn validate_and_build(self, path: &Path) -> Result<Settings, ConfigError> {
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let invalid = |key: &str, message: &str| ConfigError::Invalid {
+            path: path.to_owned(),
+            key: key.to_owned(),
+            message: message.to_owned(),
+        };
+        let positive = |key: &str, value: usize| {
+            NonZeroUsize::new(value).ok_or_else(|| invalid(key, "must be greater than 0"))
+        };
+        if self.kafka.topic.trim().is_empty() {
+            return Err(invalid("kafka.topic", "must not be empty"));
+        }
+        if self.kafka.bootstrap_servers.trim().is_empty() {
+            return Err(invalid("kafka.bootstrap_servers", "must not be empty"));
+        }
+        if !matches!(self.kafka.compression.as_str(), "none" | "gzip" | "snappy" | "lz4" | "zstd") {
+            return Err(invalid("kafka.compression", "must be none, gzip, snappy, lz4 or zstd"));
+        }
+        if self.kafka.delivery_timeout_secs == 0 {
+            return Err(invalid("kafka.delivery_timeout_secs", "must be greater than 0"));
+        }
+        let producer = ProducerConfig {
+            bootstrap_servers: self.kafka.bootstrap_servers.clone(),
+            client_id: self.kafka.client_id.clone(),
+            topic: self.kafka.topic.clone(),
+            delivery_timeout: Duration::from_secs(self.kafka.delivery_timeout_secs),
+            linger: Duration::from_millis(self.kafka.linger_ms),
+            compression: self.kafka.compression.clone(),
+            create_topic: self.kafka.create_topic,
+            topic_partitions: self.kafka.topic_partitions,
+            topic_replication_factor: self.kafka.topic_replication_factor,
+            librdkafka: self.kafka.librdkafka.clone(),
+        };
+        producer
+            .to_client_config()
+            .map_err(|err| invalid("kafka.librdkafka", &err.to_string()))?;
+        if self.http.timeout_secs == 0 || self.http.connect_timeout_secs == 0 {
+            return Err(invalid("http.timeout_secs", "timeouts must be greater than 0"));
+        }
+        if self.http.max_body_bytes == 0 {
+            return Err(invalid("http.max_body_bytes", "must be greater than 0"));
+        }
+        if self.feed_defaults.poll_interval_secs == 0 {
+            return Err(invalid("feed_defaults.poll_interval_secs", "must be greater than 0"));
+        }
+        let mut seen = HashSet::new();
+        let mut feeds = Vec::with_capacity(self.feeds.len());
+        for (index, feed) in self.feeds.iter().enumerate() {
+            let key = |field: &str| format!("feeds[{index}].{field}");
+            let id = feed.id.trim();
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+                return Err(invalid(&key("id"), "must be non-empty letters, digits, '-', '_' or '.'"));
+            }
+            if !seen.insert(id.to_owned()) {
+                return Err(invalid(&key("id"), &format!("duplicate feed id {id}")));
+            }
+            let url = feed_url(&feed.url, base_dir)
+                .map_err(|message| invalid(&key("url"), &message))?;
+            let poll_interval_secs =
+                feed.poll_interval_secs.unwrap_or(self.feed_defaults.poll_interval_secs);
+            if poll_interval_secs == 0 {
+                return Err(invalid(&key("poll_interval_secs"), "must be greater than 0"));
+            }
+            let language = match &feed.language {
+                Some(tag) => Some(
+                    wirefeed_normalize::language_code(tag)
+                        .ok_or_else(|| invalid(&key("language"), "must be an ISO 639-1 code"))?,
+                ),
+                None => None,
+            };
+            feeds.push(Feed {
+                id: FeedId::new(id),
+                url,
+                provider: feed.provider.clone().unwrap_or_else(|| id.to_owned()),
+                poll_interval: Duration::from_secs(poll_interval_secs),
+                max_items: feed.max_items.unwrap_or(self.feed_defaults.max_items).max(1),
+                language,
+            });
+        }
+        let workers = match self.pipeline.workers {
+            0 => std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+            count => positive("pipeline.workers", count)?,
+        };
+        Ok(Settings {
+            state_path: resolve(base_dir, &self.state.path),
+            producer,
+            max_in_flight: positive("kafka.max_in_flight", self.kafka.max_in_flight)?,
+            startup_timeout: Duration::from_secs(self.kafka.startup_timeout_secs.max(1)),
+            http: self.http.to_http_config(),
+            queue_capacity: positive("pipeline.queue_capacity", self.pipeline.queue_capacity)?,
+            workers,
+            shutdown_timeout: Duration::from_secs(self.pipeline.shutdown_timeout_secs),
+            feeds,
+        })
+    }
+}
+
+impl Settings {
+    /// Loads, parses and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        FileConfig::load(path)?.validate_and_build(path)
+    }
+}
+
+fn resolve(base_dir: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() { path.to_owned() } else { base_dir.join(path) }
+}
+
+/// Returns the URL of a feed given as an http(s)/file URL or a path.
+pub fn feed_url(value: &str, base_dir: &Path) -> Result<Url, String> {
+    let value = value.trim();
+    if let Ok(url) = Url::parse(value)
+        && url.scheme().len() > 1
+    {
+        return match url.scheme() {
+            "http" | "https" if url.host().is_some() => Ok(url),
+            "file" => Ok(url),
+            "http" | "https" => Err(format!("{value} has no host")),
+            scheme => Err(format!("unsupported scheme {scheme} (use http, https or file)")),
+        };
+    }
+    let path = resolve(base_dir, Path::new(value));
+    let absolute = if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir().map_err(|err| err.to_string())?.join(path)
+    };
+    Url::from_file_path(&absolute).map_err(|()| format!("{value} is not a valid path"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [kafka]
+        topic = "articles"
+
+        [[feeds]]
+        id = "ap-top"
+        url = "https://wire.example/ap/top.xml"
+
+        [[feeds]]
+        id = "local"
+        url = "samples/cnn.xml"
+        provider = "CNN Wire"
+        poll_interval_secs = 60
+        language = "en-US"
+    "#;
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let path = Path::new("/etc/wirefeed/wirefeed.toml");
+        let settings = FileConfig::parse(MINIMAL, path).unwrap().validate_and_build(path).unwrap();
+        assert_eq!(settings.state_path, PathBuf::from("/etc/wirefeed/data/wirefeed-state.redb"));
+        assert_eq!(settings.producer.bootstrap_servers, "127.0.0.1:9092");
+        assert_eq!(settings.feeds[0].provider, "ap-top");
+        assert_eq!(settings.feeds[0].poll_interval, Duration::from_secs(300));
+        assert_eq!(settings.feeds[1].url.as_str(), "file:///etc/wirefeed/samples/cnn.xml");
+        assert_eq!(settings.feeds[1].language.as_deref(), Some("en"));
+        assert_eq!(settings.feeds[1].poll_interval, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = "[kafka]\ntopic = \"a\"\ntopik = \"b\"\n";
+        let err = FileConfig::parse(text, Path::new("w.toml")).unwrap_err().to_string();
+        assert!(err.contains("topik"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let path = Path::new("w.toml");
+        let duplicate = format!("{MINIMAL}\n[[feeds]]\nid = \"ap-top\"\nurl = \"https://x.example/\"\n");
+        let err = FileConfig::parse(&duplicate, path).unwrap().validate_and_build(path).unwrap_err();
+        assert!(err.to_string().contains("feeds[2].id"), "{err}");
+
+        let bad_scheme = "[kafka]\ntopic = \"a\"\n[[feeds]]\nid = \"x\"\nurl = \"ftp://wire.example/f\"\n";
+        let err = FileConfig::parse(bad_scheme, path).unwrap().validate_and_build(path).unwrap_err();
+        assert!(err.to_string().contains("feeds[0].url"), "{err}");
+
+        let conflict = "[kafka]\ntopic = \"a\"\n[kafka.librdkafka]\n\"enable.idempotence\" = \"false\"\n";
+        let err = FileConfig::parse(conflict, path).unwrap().validate_and_build(path).unwrap_err();
+        assert!(err.to_string().contains("enable.idempotence"), "{err}");
+    }
+
+    #[test]
+    fn bundled_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/wirefeed.toml");
+        let settings = Settings::load(&path).unwrap();
+        assert!(settings.feeds.len() >= 3);
+        for feed in &settings.feeds {
+            let file = feed.url.to_file_path().unwrap();
+            assert!(file.exists(), "sample feed {} is missing", file.display());
+        }
+    }
+}

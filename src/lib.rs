@@ -1,0 +1,16 @@
+//! wirefeed: polls news wire feeds, cleans and enriches every article, and
+//! publishes JSON records to Kafka.
+//!
+//! The binary (`src/main.rs`) is a thin CLI over this library, so the
+//! end-to-end tests and other embedders can run the same pipeline with
+//! [`pipeline::run`] and stop it with a cancellation token instead of a
+//! signal.
+
+pub mod config;
+pub mod metrics;
+pub mod pipeline;
+pub mod process;
+pub mod shutdown;
+
+pub use config::Settings;
+pub use pipeline::{RunMode, RunSummary, run};

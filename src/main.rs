@@ -1,0 +1,269 @@
+//! The `wirefeed` command line: the daemon (`run`) and the one-shot tools
+//! (`fetch`, `clean`, `tail`).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+use wirefeed::config::{FileConfig, HttpSection};
+use wirefeed::process::{DocumentContext, document_to_record, item_to_record};
+use wirefeed::{RunMode, Settings};
+use wirefeed_kafka::{StartAt, TopicReader};
+use wirefeed_model::{ArticleSource, FeedId};
+use wirefeed_sources::{FetchOutcome, Fetcher, Validators};
+
+/// Polls news wire feeds, cleans and enriches every article, and publishes
+/// JSON records to Kafka.
+#[derive(Debug, Parser)]
+#[command(name = "wirefeed", version)]
+struct Cli {
+    /// Log format: human-readable on a terminal, JSON otherwise, unless set.
+    #[arg(long, value_enum, default_value_t = LogFormat::Auto, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the daemon: polls every configured feed and publishes to Kafka.
+    Run {
+        /// The configuration file.
+        #[arg(long, short, default_value = "config/wirefeed.toml")]
+        config: PathBuf,
+        /// Polls every feed once, waits for every delivery report, exits:
+        /// 0 all delivered, 2 some feeds or items failed, 3 records not delivered.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Fetches one feed (URL or file) and prints its records as JSON lines;
+    /// needs no Kafka.
+    Fetch {
+        /// An http(s):// or file:// URL, or a path.
+        target: String,
+        /// Provider name used in records and story ids (default: the feed title).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Takes HTTP settings (user agent, timeouts, limits) from this config.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Cleans single articles (plain text, title on the first line, or an
+    /// HTML page) and prints one record per input as JSON.
+    Clean {
+        /// Files to clean; `-` reads stdin.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Provider name used in records and story ids.
+        #[arg(long, default_value = "unknown")]
+        provider: String,
+        /// Pretty-prints the JSON.
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Prints records from a topic as JSON lines.
+    Tail {
+        /// The topic.
+        #[arg(long)]
+        topic: String,
+        /// Kafka bootstrap servers.
+        #[arg(long, default_value = "127.0.0.1:9092")]
+        brokers: String,
+        /// Starts at the oldest record instead of new ones only.
+        #[arg(long)]
+        from_beginning: bool,
+        /// Exits after this many records.
+        #[arg(long)]
+        max_records: Option<u64>,
+        /// Exits when no record arrives for this many seconds.
+        #[arg(long)]
+        idle_exit_secs: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("wirefeed: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        // A closed stdout (`wirefeed fetch … | head`) is the reader's choice,
+        // not a failure.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("wirefeed: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = match format {
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).with_current_span(false).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { config, once } => run(config, once).await,
+        Command::Fetch { target, provider, config } => fetch(&target, provider, config).await,
+        Command::Clean { files, provider, pretty } => clean(&files, &provider, pretty),
+        Command::Tail { topic, brokers, from_beginning, max_records, idle_exit_secs } => {
+            tail(&topic, &brokers, from_beginning, max_records, idle_exit_secs).await
+        }
+    }
+}
+
+async fn run(config: PathBuf, once: bool) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&config)?;
+    let shutdown = CancellationToken::new();
+    wirefeed::shutdown::watch_signals(shutdown.clone())
+        .context("cannot install signal handlers")?;
+    let mode = if once { RunMode::Once } else { RunMode::Daemon };
+    let summary = wirefeed::run(settings, mode, shutdown).await?;
+    Ok(ExitCode::from(summary.exit_code()))
+}
+
+async fn fetch(
+    target: &str,
+    provider: Option<String>,
+    config: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let http = match &config {
+        Some(path) => FileConfig::load(path)?.http,
+        None => HttpSection::default(),
+    };
+    let base_dir = std::env::current_dir().context("cannot read the current directory")?;
+    let url = wirefeed::config::feed_url(target, &base_dir)
+        .map_err(|message| anyhow::anyhow!("invalid feed {target}: {message}"))?;
+    let fetcher = Fetcher::new(http.to_http_config())?;
+    let feed_id = FeedId::new("fetch");
+    let fetched_at = chrono::Utc::now();
+    let document = match fetcher.fetch(&feed_id, &url, &Validators::default()).await? {
+        FetchOutcome::Fetched(document) => document,
+        FetchOutcome::NotModified => bail!("{url}: server answered 304 to an unconditional request"),
+    };
+    let parsed = wirefeed_formats::parse_feed(
+        &document.bytes,
+        Some(document.final_url.as_str()),
+        wirefeed_formats::ParseLimits::default(),
+    )
+    .with_context(|| format!("cannot parse feed {url}"))?;
+    let provider = provider
+        .or_else(|| parsed.meta.title.clone())
+        .or_else(|| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
+    let ctx = DocumentContext {
+        source: ArticleSource {
+            feed_id,
+            feed_url: url.to_string(),
+            provider,
+            format: parsed.format,
+        },
+        meta: parsed.meta,
+        default_language: None,
+        fetched_at,
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut rejected = 0;
+    for (index, raw) in parsed.items.into_iter().enumerate() {
+        match item_to_record(raw, &ctx) {
+            Ok(record) => {
+                serde_json::to_writer(&mut stdout, &record)?;
+                writeln!(stdout)?;
+            }
+            Err(err) => {
+                rejected += 1;
+                tracing::warn!(item = index, error = %err, "item rejected");
+            }
+        }
+    }
+    stdout.flush()?;
+    Ok(if rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn clean(files: &[String], provider: &str, pretty: bool) -> anyhow::Result<ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    for name in files {
+        let input = if name == "-" {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
+            text
+        } else {
+            let bytes = std::fs::read(name).with_context(|| format!("cannot read {name}"))?;
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        let record = document_to_record(&input, name, provider)
+            .with_context(|| format!("cannot clean {name}"))?;
+        if pretty {
+            serde_json::to_writer_pretty(&mut stdout, &record)?;
+        } else {
+            serde_json::to_writer(&mut stdout, &record)?;
+        }
+        writeln!(stdout)?;
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn tail(
+    topic: &str,
+    brokers: &str,
+    from_beginning: bool,
+    max_records: Option<u64>,
+    idle_exit_secs: Option<u64>,
+) -> anyhow::Result<ExitCode> {
+    let start = if from_beginning { StartAt::Beginning } else { StartAt::End };
+    let reader = TopicReader::new(brokers, topic, start)?;
+    let idle = Duration::from_secs(idle_exit_secs.unwrap_or(u64::from(u32::MAX)));
+    let mut seen = 0;
+    let mut stdout = std::io::stdout().lock();
+    while max_records.is_none_or(|max| seen < max) {
+        let Some(record) = reader.next(idle).await? else {
+            break;
+        };
+        seen += 1;
+        match record.payload.as_deref() {
+            Some(payload) => stdout.write_all(payload)?,
+            None => write!(stdout, "null")?,
+        }
+        writeln!(stdout)?;
+        stdout.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,643 @@
+//! The daemon: feed pollers → normalize/clean workers → Kafka publisher →
+//! state commits, joined by bounded channels.
+//!
+//! ```text
+//!  feed tasks ──work(queue_capacity)──► workers ──publish(queue_capacity)──► publisher
+//!     ▲                                  (spawn_blocking:        (≤ max_in_flight awaiting
+//!     │                                   normalize, clean,       delivery reports; state
+//!     └──────────── per-item acks ◄────── version decision)       commit per ack batch)
+//! ```
+//!
+//! A feed task hands every item of a document to the workers with a
+//! one-shot ack and waits for all of them. It stores the document's HTTP
+//! validators only when no item failed delivery, so a record that did not
+//! reach Kafka is fetched and offered again at the next poll instead of
+//! hiding behind a `304`.
+//!
+//! Versions: a worker compares the record's content hash with the latest
+//! version known — the one in flight, else the one in the state store — and
+//! either drops it as unchanged or gives it the next version. The state
+//! store learns a version only from its delivery report.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, error, info, info_span, warn};
+use wirefeed_formats::ParseLimits;
+use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher};
+use wirefeed_model::{ArticleSource, RawItem, Record, StoryId};
+use wirefeed_sources::{FetchOutcome, Fetcher, Validators};
+use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
+
+use crate::config::{Feed, Settings};
+use crate::metrics::{self, Stage};
+use crate::process::{DocumentContext, item_to_record};
+
+/// How the daemon runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Poll every feed on its interval until shut down.
+    Daemon,
+    /// Poll every feed once, wait for every delivery report, return.
+    Once,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunSummary {
+    /// Polls that fetched (or found unchanged) and parsed their feed.
+    pub polls_ok: u64,
+    /// Polls that failed to fetch or parse.
+    pub polls_failed: u64,
+    /// Items parsed.
+    pub items: u64,
+    /// Records acknowledged by Kafka.
+    pub published: u64,
+    /// Items unchanged since their last published version.
+    pub unchanged: u64,
+    /// Items that could not become records (e.g. empty).
+    pub rejected: u64,
+    /// Records not acknowledged (delivery failed, or the run stopped first).
+    pub undelivered: u64,
+    /// Whether the shutdown drain finished before its deadline.
+    pub drained: bool,
+}
+
+impl RunSummary {
+    /// Returns the process exit code: 0 when every poll worked and every
+    /// record was delivered, 2 when polls or items failed but every record
+    /// made was delivered, 3 when records were not delivered.
+    pub fn exit_code(&self) -> u8 {
+        if self.undelivered > 0 || !self.drained {
+            3
+        } else if self.polls_failed > 0 || self.rejected > 0 {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    polls_ok: AtomicU64,
+    polls_failed: AtomicU64,
+    items: AtomicU64,
+    published: AtomicU64,
+    unchanged: AtomicU64,
+    rejected: AtomicU64,
+    undelivered: AtomicU64,
+}
+
+impl Stats {
+    fn add(counter: &AtomicU64, value: u64) {
+        counter.fetch_add(value, Ordering::Relaxed);
+    }
+
+    fn summary(&self, drained: bool) -> RunSummary {
+        RunSummary {
+            polls_ok: self.polls_ok.load(Ordering::Relaxed),
+            polls_failed: self.polls_failed.load(Ordering::Relaxed),
+            items: self.items.load(Ordering::Relaxed),
+            published: self.published.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            undelivered: self.undelivered.load(Ordering::Relaxed),
+            drained,
+        }
+    }
+}
+
+/// What became of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemOutcome {
+    /// Acknowledged by Kafka and committed to the state store.
+    Published,
+    /// Same content as the last version; nothing sent.
+    Unchanged,
+    /// Could never become a record (bad item); retrying will not help.
+    Rejected,
+    /// Not delivered or not committed; must be offered again.
+    Failed,
+}
+
+struct WorkItem {
+    raw: RawItem,
+    ctx: Arc<DocumentContext>,
+    ack: oneshot::Sender<ItemOutcome>,
+}
+
+struct PublishItem {
+    record: Record,
+    ack: oneshot::Sender<ItemOutcome>,
+}
+
+/// The latest version of each story handed to the publisher and not yet
+/// settled, in front of the state store.
+struct Versions {
+    state: Arc<StateStore>,
+    pending: Mutex<HashMap<StoryId, (u32, String)>>,
+}
+
+impl Versions {
+    /// Gives `record` its version, or returns false when its content is
+    /// the latest version's.
+    fn assign(&self, record: &mut Record) -> Result<bool, StateError> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let previous = match pending.get(&record.id) {
+            Some((version, hash)) => Some((*version, hash.clone())),
+            None => self.state.story(&record.id)?.map(|story| (story.version, story.content_hash)),
+        };
+        if let Some((version, hash)) = previous {
+            if hash == record.content_hash {
+                return Ok(false);
+            }
+            record.version = version + 1;
+            record.previous_content_hash = Some(hash);
+        }
+        pending.insert(record.id.clone(), (record.version, record.content_hash.clone()));
+        Ok(true)
+    }
+
+    /// Forgets the in-flight version once delivered and committed, or
+    /// failed, unless a newer version replaced it meanwhile.
+    fn settle(&self, id: &StoryId, version: u32) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.get(id).is_some_and(|(pending_version, _)| *pending_version == version) {
+            pending.remove(id);
+        }
+    }
+}
+
+/// Runs the pipeline until every feed was polled once (`RunMode::Once`) or
+/// `shutdown` is cancelled, then drains: queued items are processed, records
+/// in flight are delivered and committed, the producer is flushed.
+pub async fn run(
+    settings: Settings,
+    mode: RunMode,
+    shutdown: CancellationToken,
+) -> anyhow::Result<RunSummary> {
+    let state = Arc::new(StateStore::open(&settings.state_path)?);
+    let publisher = Arc::new(Publisher::new(settings.producer.clone())?);
+    match publisher.prepare_topic(settings.startup_timeout).await {
+        Ok(()) => info!(topic = %publisher.topic(), "kafka topic ready"),
+        Err(err) if mode == RunMode::Once => {
+            return Err(err).context("kafka is not reachable");
+        }
+        Err(err) => warn!(error = %err, "kafka not ready at start-up; records wait in the queue"),
+    }
+    let fetcher = Fetcher::new(settings.http.clone())?;
+    let stats = Arc::new(Stats::default());
+    let versions = Arc::new(Versions { state: state.clone(), pending: Mutex::new(HashMap::new()) });
+
+    let capacity = settings.queue_capacity.get();
+    let (work_tx, work_rx) = mpsc::channel::<WorkItem>(capacity);
+    let (publish_tx, publish_rx) = mpsc::channel::<PublishItem>(capacity);
+    let work_rx = Arc::new(tokio::sync::Mutex::new(work_rx));
+
+    let mut workers = JoinSet::new();
+    for _ in 0..settings.workers.get() {
+        workers.spawn(worker(work_rx.clone(), publish_tx.clone(), versions.clone(), stats.clone()));
+    }
+    drop(publish_tx);
+    let publisher_task = tokio::spawn(publish_loop(
+        publish_rx,
+        publisher.clone(),
+        versions,
+        state.clone(),
+        stats.clone(),
+        settings.max_in_flight.get(),
+    ));
+
+    info!(feeds = settings.feeds.len(), workers = settings.workers.get(), "wirefeed started");
+    let mut feed_tasks = JoinSet::new();
+    for feed in settings.feeds.iter().cloned() {
+        let poller = Poller {
+            feed,
+            fetcher: fetcher.clone(),
+            state: state.clone(),
+            work_tx: work_tx.clone(),
+            stats: stats.clone(),
+            shutdown: shutdown.clone(),
+        };
+        feed_tasks.spawn(poller.run(mode));
+    }
+    drop(work_tx);
+    while feed_tasks.join_next().await.is_some() {}
+
+    let drain = async {
+        while workers.join_next().await.is_some() {}
+        if let Err(err) = publisher_task.await {
+            error!(error = %err, "publisher task failed");
+        }
+    };
+    let drained = if shutdown.is_cancelled() {
+        info!(deadline_secs = settings.shutdown_timeout.as_secs(), "draining queued records");
+        tokio::time::timeout(settings.shutdown_timeout, drain).await.is_ok()
+    } else {
+        drain.await;
+        true
+    };
+    let flushed = publisher.flush(Duration::from_secs(5)).await;
+    if !drained || !flushed {
+        warn!(in_flight = publisher.in_flight(), "shutdown deadline passed with records in flight");
+    }
+    let summary = stats.summary(drained && flushed);
+    info!(
+        polls_ok = summary.polls_ok,
+        polls_failed = summary.polls_failed,
+        items = summary.items,
+        published = summary.published,
+        unchanged = summary.unchanged,
+        rejected = summary.rejected,
+        undelivered = summary.undelivered,
+        "wirefeed stopped"
+    );
+    Ok(summary)
+}
+
+/// Polls one feed on its interval.
+struct Poller {
+    feed: Feed,
+    fetcher: Fetcher,
+    state: Arc<StateStore>,
+    work_tx: mpsc::Sender<WorkItem>,
+    stats: Arc<Stats>,
+    shutdown: CancellationToken,
+}
+
+impl Poller {
+    async fn run(self, mode: RunMode) {
+        loop {
+            let span = info_span!("poll", feed_id = %self.feed.id);
+            let ok = self.poll().instrument(span).await;
+            let counter = if ok { &self.stats.polls_ok } else { &self.stats.polls_failed };
+            Stats::add(counter, 1);
+            if mode == RunMode::Once {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.feed.poll_interval) => {}
+                () = self.shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Returns false when the feed could not be fetched or parsed.
+    async fn poll(&self) -> bool {
+        let feed = &self.feed;
+        let validators = match self.state.feed(&feed.id) {
+            Ok(Some(stored)) if stored.url == feed.url.as_str() => {
+                Validators { etag: stored.etag, last_modified: stored.last_modified }
+            }
+            Ok(_) => Validators::default(),
+            Err(err) => {
+                metrics::error(Stage::State, err.error_type());
+                warn!(feed_id = %feed.id, error = %err, "cannot read feed state; fetching unconditionally");
+                Validators::default()
+            }
+        };
+        let fetched_at = chrono::Utc::now();
+        let document = match self.fetcher.fetch(&feed.id, &feed.url, &validators).await {
+            Ok(FetchOutcome::NotModified) => {
+                metrics::feed_polled(&feed.id, "not_modified");
+                debug!(feed_id = %feed.id, "feed not modified");
+                return true;
+            }
+            Ok(FetchOutcome::Fetched(document)) => document,
+            Err(err) => {
+                metrics::feed_polled(&feed.id, "error");
+                metrics::error(Stage::Fetch, err.error_type());
+                warn!(
+                    feed_id = %feed.id,
+                    url = %feed.url,
+                    error_type = err.error_type(),
+                    error = %err,
+                    "feed fetch failed"
+                );
+                return false;
+            }
+        };
+        metrics::feed_polled(&feed.id, "fetched");
+        metrics::feed_bytes(&feed.id, document.bytes.len());
+        let limits = ParseLimits { max_items: feed.max_items };
+        let base_url = document.final_url.to_string();
+        let bytes = document.bytes;
+        let parsed = tokio::task::spawn_blocking(move || {
+            wirefeed_formats::parse_feed(&bytes, Some(&base_url), limits)
+        })
+        .await;
+        let parsed = match parsed {
+            Ok(Ok(parsed)) => parsed,
+            Ok(Err(err)) => {
+                metrics::error(Stage::Parse, err.error_type());
+                warn!(
+                    feed_id = %feed.id,
+                    url = %feed.url,
+                    error_type = err.error_type(),
+                    error = %err,
+                    "feed parse failed"
+                );
+                return false;
+            }
+            Err(err) => {
+                metrics::error(Stage::Parse, "panic");
+                error!(feed_id = %feed.id, url = %feed.url, error = %err, "feed parser panicked");
+                return false;
+            }
+        };
+        if parsed.dropped_items > 0 {
+            warn!(
+                feed_id = %feed.id,
+                kept = parsed.items.len(),
+                dropped = parsed.dropped_items,
+                "feed has more items than max_items; the rest were left out"
+            );
+        }
+        metrics::items_received(parsed.format.as_str(), parsed.items.len());
+        Stats::add(&self.stats.items, parsed.items.len() as u64);
+        let ctx = Arc::new(DocumentContext {
+            source: ArticleSource {
+                feed_id: feed.id.clone(),
+                feed_url: feed.url.to_string(),
+                provider: feed.provider.clone(),
+                format: parsed.format,
+            },
+            meta: parsed.meta,
+            default_language: feed.language.clone(),
+            fetched_at,
+        });
+        let item_count = parsed.items.len();
+        let mut acks = Vec::with_capacity(item_count);
+        for raw in parsed.items {
+            let (ack, outcome) = oneshot::channel();
+            let item = WorkItem { raw, ctx: ctx.clone(), ack };
+            tokio::select! {
+                sent = self.work_tx.send(item) => if sent.is_err() { return true },
+                () = self.shutdown.cancelled() => return true,
+            }
+            acks.push(outcome);
+        }
+        let outcomes = tokio::select! {
+            outcomes = futures::future::join_all(acks) => outcomes,
+            () = self.shutdown.cancelled() => return true,
+        };
+        let count = |wanted: ItemOutcome| {
+            outcomes.iter().filter(|outcome| outcome.as_ref().ok() == Some(&wanted)).count()
+        };
+        let published = count(ItemOutcome::Published);
+        let unchanged = count(ItemOutcome::Unchanged);
+        let rejected = count(ItemOutcome::Rejected);
+        let failed = item_count - published - unchanged - rejected;
+        if failed == 0 {
+            let feed_state = FeedState {
+                url: feed.url.to_string(),
+                etag: document.validators.etag,
+                last_modified: document.validators.last_modified,
+            };
+            if let Err(err) = self.state.set_feed(&feed.id, &feed_state) {
+                metrics::error(Stage::State, err.error_type());
+                warn!(feed_id = %feed.id, error = %err, "cannot store feed validators");
+            }
+        }
+        info!(
+            feed_id = %feed.id,
+            items = item_count,
+            published,
+            unchanged,
+            rejected,
+            failed,
+            "feed polled"
+        );
+        true
+    }
+}
+
+async fn worker(
+    work_rx: Arc<tokio::sync::Mutex<mpsc::Receiver<WorkItem>>>,
+    publish_tx: mpsc::Sender<PublishItem>,
+    versions: Arc<Versions>,
+    stats: Arc<Stats>,
+) {
+    loop {
+        let next = work_rx.lock().await.recv().await;
+        let Some(WorkItem { raw, ctx, ack }) = next else {
+            return;
+        };
+        let guid = raw.guid.clone();
+        let feed_id = ctx.source.feed_id.clone();
+        let versions_for_job = versions.clone();
+        let decided = tokio::task::spawn_blocking(move || {
+            let mut record = item_to_record(raw, &ctx)?;
+            let publish = versions_for_job.assign(&mut record)?;
+            Ok::<_, ItemError>(publish.then_some(record))
+        })
+        .await;
+        let outcome = match decided {
+            Ok(Ok(Some(record))) => {
+                if publish_tx.send(PublishItem { record, ack }).await.is_err() {
+                    warn!(feed_id = %feed_id, "publisher stopped; item not published");
+                }
+                continue;
+            }
+            Ok(Ok(None)) => {
+                metrics::item_unchanged();
+                Stats::add(&stats.unchanged, 1);
+                ItemOutcome::Unchanged
+            }
+            Ok(Err(ItemError::Normalize(err))) => {
+                metrics::error(Stage::Normalize, err.error_type());
+                warn!(feed_id = %feed_id, guid = ?guid, error = %err, "item rejected");
+                Stats::add(&stats.rejected, 1);
+                ItemOutcome::Rejected
+            }
+            Ok(Err(ItemError::State(err))) => {
+                metrics::error(Stage::State, err.error_type());
+                error!(feed_id = %feed_id, guid = ?guid, error = %err, "state store read failed");
+                ItemOutcome::Failed
+            }
+            Err(err) => {
+                metrics::error(Stage::Normalize, "panic");
+                error!(feed_id = %feed_id, guid = ?guid, error = %err, "item processing panicked");
+                Stats::add(&stats.rejected, 1);
+                ItemOutcome::Rejected
+            }
+        };
+        // The poller may have stopped waiting (shutdown); nothing to tell.
+        let _ = ack.send(outcome);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ItemError {
+    #[error(transparent)]
+    Normalize(#[from] wirefeed_normalize::NormalizeError),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+struct Delivered {
+    id: StoryId,
+    version: u32,
+    content_hash: String,
+    size: usize,
+    elapsed: Duration,
+    result: Result<DeliveryReceipt, PublishError>,
+    ack: oneshot::Sender<ItemOutcome>,
+}
+
+async fn publish_loop(
+    mut publish_rx: mpsc::Receiver<PublishItem>,
+    publisher: Arc<Publisher>,
+    versions: Arc<Versions>,
+    state: Arc<StateStore>,
+    stats: Arc<Stats>,
+    max_in_flight: usize,
+) {
+    let mut in_flight = FuturesUnordered::new();
+    let mut receiving = true;
+    loop {
+        if !receiving && in_flight.is_empty() {
+            return;
+        }
+        tokio::select! {
+            biased;
+            Some(first) = in_flight.next(), if !in_flight.is_empty() => {
+                let mut batch = vec![first];
+                while let Some(Some(more)) = futures::FutureExt::now_or_never(in_flight.next()) {
+                    batch.push(more);
+                }
+                settle_batch(batch, &versions, &state, &stats).await;
+            }
+            next = publish_rx.recv(), if receiving && in_flight.len() < max_in_flight => {
+                let Some(PublishItem { record, ack }) = next else {
+                    receiving = false;
+                    continue;
+                };
+                let payload = match serde_json::to_vec(&record) {
+                    Ok(payload) => payload,
+                    Err(err) => {
+                        metrics::error(Stage::Publish, "serialize");
+                        error!(story_id = %record.id, error = %err, "cannot serialize record");
+                        versions.settle(&record.id, record.version);
+                        Stats::add(&stats.undelivered, 1);
+                        let _ = ack.send(ItemOutcome::Failed);
+                        continue;
+                    }
+                };
+                let headers = wirefeed_kafka::record_headers(&record);
+                let started = Instant::now();
+                match publisher.enqueue(record.id.as_str(), &payload, &headers).await {
+                    Ok(pending) => {
+                        let size = payload.len();
+                        in_flight.push(async move {
+                            let result = pending.wait().await;
+                            Delivered {
+                                id: record.id,
+                                version: record.version,
+                                content_hash: record.content_hash,
+                                size,
+                                elapsed: started.elapsed(),
+                                result,
+                                ack,
+                            }
+                        });
+                    }
+                    Err(err) => {
+                        metrics::error(Stage::Publish, err.error_type());
+                        error!(
+                            story_id = %record.id,
+                            version = record.version,
+                            error_type = err.error_type(),
+                            error = %err,
+                            "record not accepted by the producer"
+                        );
+                        versions.settle(&record.id, record.version);
+                        Stats::add(&stats.undelivered, 1);
+                        let _ = ack.send(ItemOutcome::Failed);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Commits a batch of delivery results: acknowledged ones in one state
+/// transaction, then tells each poller its item's outcome.
+async fn settle_batch(
+    batch: Vec<Delivered>,
+    versions: &Arc<Versions>,
+    state: &Arc<StateStore>,
+    stats: &Arc<Stats>,
+) {
+    let now = chrono::Utc::now().timestamp();
+    let receipts: Vec<Published> = batch
+        .iter()
+        .filter(|delivered| delivered.result.is_ok())
+        .map(|delivered| Published {
+            id: delivered.id.clone(),
+            state: StoryState {
+                version: delivered.version,
+                content_hash: delivered.content_hash.clone(),
+                published_at: now,
+            },
+        })
+        .collect();
+    let store = state.clone();
+    let committed = tokio::task::spawn_blocking(move || store.commit_published(&receipts)).await;
+    let commit_ok = match committed {
+        Ok(Ok(())) => true,
+        Ok(Err(err)) => {
+            metrics::error(Stage::State, err.error_type());
+            error!(error = %err, "cannot record delivered stories; they will be offered again");
+            false
+        }
+        Err(err) => {
+            metrics::error(Stage::State, "panic");
+            error!(error = %err, "state commit panicked");
+            false
+        }
+    };
+    for delivered in batch {
+        versions.settle(&delivered.id, delivered.version);
+        let outcome = match &delivered.result {
+            Ok(receipt) if commit_ok => {
+                metrics::record_published(delivered.version, delivered.elapsed, delivered.size);
+                Stats::add(&stats.published, 1);
+                debug!(
+                    story_id = %delivered.id,
+                    version = delivered.version,
+                    partition = receipt.partition,
+                    offset = receipt.offset,
+                    "record delivered"
+                );
+                ItemOutcome::Published
+            }
+            Ok(_) => {
+                Stats::add(&stats.undelivered, 1);
+                ItemOutcome::Failed
+            }
+            Err(err) => {
+                metrics::error(Stage::Publish, err.error_type());
+                error!(
+                    story_id = %delivered.id,
+                    version = delivered.version,
+                    error_type = err.error_type(),
+                    error = %err,
+                    "record delivery failed"
+                );
+                Stats::add(&stats.undelivered, 1);
+                ItemOutcome::Failed
+            }
+        };
+        let _ = delivered.ack.send(outcome);
+    }
+}
