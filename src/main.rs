@@ -109,17 +109,35 @@ fn main() -> ExitCode {
         // not a failure.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("wirefeed: {err:#}");
+            eprintln!("wirefeed: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
 }
 
+/// Returns the error and its causes on one line, skipping a cause whose
+/// text its parent already quotes (library errors name their cause).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        cause
+        let io_kind = cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .map(std::io::Error::kind)
+            .or_else(|| cause.downcast_ref::<serde_json::Error>().and_then(|err| err.io_error_kind()));
+        io_kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
 

@@ -1,1 +1,6 @@
+//! End-to-end tests: the wirefeed binary against a local feed server and
+//! the real Kafka broker (`deploy/local/kafka.sh start`), one topic per test.
 
+mod cli;
+mod pipeline;
+mod util;

@@ -1,0 +1,232 @@
+//! The daemon end to end: feed server → wirefeed → real broker → consumer.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::util::{
+    Daemon, FeedServer, Route, assert_valid_record, closed_port, cnn_fixture, cnn_rss, log_lines,
+    read_topic, require_broker, topic_record_count, value,
+};
+
+const DATE_LINE: &str = "Friday, September 13, 2024";
+const CAPTION: &str = "Russian President Vladimir Putin chairs a meeting with members of the government via videoconference at the Novo-Ogaryovo state residence Sept. 11, 2024.";
+const CREDIT: &str = "Alexander Kazakov, Sputnik, Kremlin Pool Photo via AP";
+const CONTRIBUTORS: &str =
+    "Michael Callahan, Natasha Bertrand, Oren Liebermann and Lex Harvey contributed reporting.";
+const COPYRIGHT: &str = "The CNN Wire™ & © 2023 Cable News Network, Inc., a Warner Bros. Discovery Company. All rights reserved.";
+
+/// The fixture's body paragraphs a reader should see: every non-blank line
+/// after the title except the five boilerplate lines.
+fn expected_body() -> Vec<String> {
+    let boilerplate = [DATE_LINE, CAPTION, CREDIT, CONTRIBUTORS, COPYRIGHT];
+    cnn_fixture()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .skip(1)
+        .filter(|line| !boilerplate.contains(line))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn assert_fixture_record(record: &Value) {
+    assert_valid_record(record);
+    assert_eq!(record["schema"], "wirefeed.article/1");
+    assert_eq!(
+        record["title"],
+        "Russia will be 'at war' with NATO if Ukraine long-range missile restrictions lifted, Putin warns"
+    );
+    let body: Vec<String> = serde_json::from_value(record["body"]["paragraphs"].clone()).unwrap();
+    assert_eq!(body, expected_body());
+    assert_eq!(
+        record["rights"],
+        json!({
+            "holder": "Cable News Network, Inc.",
+            "year": 2023,
+            "service": "The CNN Wire",
+            "statement": COPYRIGHT,
+        })
+    );
+    assert_eq!(
+        record["contributors"],
+        json!(["Michael Callahan", "Natasha Bertrand", "Oren Liebermann", "Lex Harvey"])
+    );
+    assert_eq!(record["media"], json!([{ "caption": CAPTION, "credit": CREDIT }]));
+    assert_eq!(record["dateline"]["date"], "2024-09-13");
+    assert_eq!(
+        record["removed"],
+        json!([
+            { "kind": "dateline", "text": DATE_LINE },
+            { "kind": "caption", "text": CAPTION },
+            { "kind": "credit", "text": CREDIT },
+            { "kind": "contributors", "text": CONTRIBUTORS },
+            { "kind": "copyright", "text": COPYRIGHT },
+        ])
+    );
+    let body_text = body.join("\n");
+    for removed in record["removed"].as_array().unwrap() {
+        let text = removed["text"].as_str().unwrap();
+        assert!(!body_text.contains(text), "removed text still in body: {text}");
+    }
+}
+
+#[tokio::test]
+async fn fixture_article_is_published_clean_once_then_as_version_2_when_changed() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/cnn.rss", Route::feed(cnn_rss("cnn-putin-nato", None)));
+    let daemon = Daemon::new("fixture", &[("cnn-wire", &server.url("/cnn.rss"))]);
+
+    let first = daemon.run_once();
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let records = read_topic(&daemon.topic).await;
+    assert_eq!(records.len(), 1);
+    let record = value(&records[0]);
+    assert_fixture_record(&record);
+    assert_eq!(record["version"], 1);
+    assert_eq!(record["previous_content_hash"], Value::Null);
+    assert_eq!(record["source"]["feed_id"], "cnn-wire");
+    assert_eq!(record["source"]["format"], "rss");
+    assert_eq!(record["language"], "en");
+    assert_eq!(record["authors"], json!(["Lex Harvey"]));
+    assert_eq!(record["published_at"], "2024-09-13T14:05:00Z");
+    let id = record["id"].as_str().unwrap().to_owned();
+    assert_eq!(records[0].key.as_deref(), Some(id.as_bytes()));
+    assert_eq!(records[0].header("ce_specversion"), Some("1.0"));
+    assert_eq!(records[0].header("ce_id"), Some(format!("{id}:1").as_str()));
+    assert_eq!(records[0].header("ce_time"), Some("2024-09-13T14:05:00Z"));
+    assert_eq!(records[0].header("content-type"), Some("application/json"));
+    assert_eq!(records[0].header("wirefeed_schema"), Some("wirefeed.article/1"));
+
+    // An unchanged feed: the server answers 304 to the stored ETag and
+    // nothing is published.
+    let second = daemon.run_once();
+    assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(topic_record_count(&daemon.topic), 1);
+    let requests = server.requests("/cnn.rss");
+    assert_eq!(requests.len(), 2);
+    assert!(requests[1].headers.contains_key("if-none-match"));
+    assert_eq!(requests[1].status, 304);
+
+    // The same story with an edited paragraph: version 2, same id and key.
+    server.set(
+        "/cnn.rss",
+        Route::feed(cnn_rss("cnn-putin-nato", Some(("told reporters on Thursday", "told reporters in St Petersburg on Thursday")))),
+    );
+    let third = daemon.run_once();
+    assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
+    let records = read_topic(&daemon.topic).await;
+    assert_eq!(records.len(), 2);
+    let update = value(&records[1]);
+    assert_valid_record(&update);
+    assert_eq!(update["id"], id.as_str());
+    assert_eq!(update["version"], 2);
+    assert_eq!(update["previous_content_hash"], record["content_hash"]);
+    assert_ne!(update["content_hash"], record["content_hash"]);
+    assert_eq!(records[1].key, records[0].key);
+    assert_eq!(records[1].partition, records[0].partition);
+    assert!(
+        update["body"]["paragraphs"][1]
+            .as_str()
+            .unwrap()
+            .contains("told reporters in St Petersburg on Thursday")
+    );
+
+    // The changed feed, polled again without changes: nothing new.
+    let fourth = daemon.run_once();
+    assert_eq!(fourth.status.code(), Some(0));
+    assert_eq!(topic_record_count(&daemon.topic), 2);
+}
+
+#[tokio::test]
+async fn broken_feeds_are_logged_by_id_while_the_good_one_publishes() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/good.rss", Route::feed(cnn_rss("cnn-good", None)));
+    server.set("/missing.rss", Route::status(404));
+    server.set(
+        "/broken.rss",
+        Route::feed("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Broken</title><item><title>Half</ti"),
+    );
+    let unreachable = format!("http://127.0.0.1:{}/feed.rss", closed_port());
+    let daemon = Daemon::new(
+        "broken",
+        &[
+            ("good-feed", &server.url("/good.rss")),
+            ("missing-feed", &server.url("/missing.rss")),
+            ("unreachable-feed", &unreachable),
+            ("malformed-feed", &server.url("/broken.rss")),
+        ],
+    );
+    let output = daemon.run_once();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+
+    let logs = log_lines(&output);
+    let failure = |feed: &str| {
+        logs.iter()
+            .find(|line| line["feed_id"] == feed && line["level"] == "WARN")
+            .unwrap_or_else(|| panic!("no warning names {feed}:\n{stderr}"))
+            .clone()
+    };
+    let missing = failure("missing-feed");
+    assert_eq!(missing["message"], "feed fetch failed");
+    assert_eq!(missing["error_type"], "http_status");
+    assert!(missing["error"].as_str().unwrap().contains("HTTP 404"));
+    let unreachable = failure("unreachable-feed");
+    assert_eq!(unreachable["message"], "feed fetch failed");
+    assert_eq!(unreachable["error_type"], "connect");
+    let malformed = failure("malformed-feed");
+    assert_eq!(malformed["message"], "feed parse failed");
+    assert!(malformed["error"].as_str().unwrap().contains("feed"));
+
+    let records = read_topic(&daemon.topic).await;
+    assert_eq!(records.len(), 1);
+    let record = value(&records[0]);
+    assert_eq!(record["source"]["feed_id"], "good-feed");
+    assert_fixture_record(&record);
+}
+
+#[tokio::test]
+async fn daemon_polls_until_sigterm_then_exits_cleanly() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/cnn.rss", Route::feed(cnn_rss("cnn-daemon", None)));
+    let daemon = Daemon::new("daemon", &[("cnn-wire", &server.url("/cnn.rss"))]);
+    daemon.write_config(&[("cnn-wire", &server.url("/cnn.rss"))], 1);
+    let log_path = daemon.dir.path().join("daemon.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(["--log-format", "json", "run", "--config"])
+        .arg(daemon.config_path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+
+    // The daemon keeps polling on its 1 s interval; wait for the record and
+    // for a later conditional poll, observed on the server, not by sleeping
+    // a guessed time.
+    let records = {
+        let reader =
+            wirefeed_kafka::TopicReader::new(&crate::util::bootstrap(), &daemon.topic, wirefeed_kafka::StartAt::Beginning)
+                .unwrap();
+        reader.next(Duration::from_secs(60)).await.unwrap().expect("no record from the daemon")
+    };
+    assert_fixture_record(&value(&records));
+    let mut waited = 0;
+    while !server.requests("/cnn.rss").iter().any(|request| request.status == 304) {
+        assert!(waited < 600, "the daemon did not poll again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+
+    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("wirefeed stopped"), "{stderr}");
+    assert_eq!(topic_record_count(&daemon.topic), 1);
+}

@@ -1,0 +1,331 @@
+//! Test support: a local feed server, the real broker, the wirefeed binary.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use serde_json::Value;
+use wirefeed_kafka::{ConsumedRecord, StartAt, TopicReader};
+
+/// The broker the tests use: `WIREFEED_KAFKA_BOOTSTRAP`, default the local
+/// script's `127.0.0.1:9092`.
+pub fn bootstrap() -> String {
+    std::env::var("WIREFEED_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+/// A topic name no other test (or earlier run) uses.
+pub fn unique_topic(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("test-{test}-{}-{nanos}", std::process::id())
+}
+
+/// Path of a file under the repository root.
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// The CNN wire fixture.
+pub fn cnn_fixture() -> String {
+    std::fs::read_to_string(repo_path("crates/extract/tests/fixtures/cnn-wire-putin-nato.txt"))
+        .unwrap()
+}
+
+/// Panics with instructions when the broker does not answer.
+pub fn require_broker() {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    if let Err(err) = consumer.fetch_metadata(None, Duration::from_secs(15)) {
+        panic!(
+            "Kafka broker not reachable at {}: {err}. Start it with `deploy/local/kafka.sh start` \
+             (or run the suite with scripts/test.sh, which does).",
+            bootstrap()
+        );
+    }
+}
+
+/// Records on `topic` right now: the sum over partitions of high − low
+/// watermark. Exact, so "nothing new was published" needs no waiting.
+pub fn topic_record_count(topic: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let partitions = metadata.topics()[0].partitions().len();
+    assert!(partitions > 0, "topic {topic} has no partitions");
+    (0..partitions)
+        .map(|partition| {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, i32::try_from(partition).unwrap(), Duration::from_secs(10))
+                .unwrap();
+            high - low
+        })
+        .sum()
+}
+
+/// Reads every record on `topic` (as counted by the watermarks).
+pub async fn read_topic(topic: &str) -> Vec<ConsumedRecord> {
+    let expected = usize::try_from(topic_record_count(topic)).unwrap();
+    let reader = TopicReader::new(&bootstrap(), topic, StartAt::Beginning).unwrap();
+    let mut records = Vec::with_capacity(expected);
+    while records.len() < expected {
+        match reader.next(Duration::from_secs(60)).await.unwrap() {
+            Some(record) => records.push(record),
+            None => panic!("topic {topic}: read {} of {expected} records", records.len()),
+        }
+    }
+    records.sort_by_key(|record| (record.partition, record.offset));
+    records
+}
+
+/// Parses a record's JSON value.
+pub fn value(record: &ConsumedRecord) -> Value {
+    serde_json::from_slice(record.payload.as_deref().unwrap()).unwrap()
+}
+
+/// Validates `record` against the repository's JSON Schema.
+pub fn assert_valid_record(record: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("schema/wirefeed.article.v1.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(record).map(|err| err.to_string()).collect();
+    assert!(errors.is_empty(), "record does not match the schema: {errors:#?}\n{record:#}");
+}
+
+/// A temporary world for one daemon: config file and state directory.
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub topic: String,
+}
+
+impl Daemon {
+    /// Writes a config for `feeds` (`(id, url)` pairs) publishing to a new
+    /// topic named after `test`.
+    pub fn new(test: &str, feeds: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let topic = unique_topic(test);
+        let daemon = Self { dir, topic };
+        daemon.write_config(feeds, 300);
+        daemon
+    }
+
+    /// Rewrites the config.
+    pub fn write_config(&self, feeds: &[(&str, &str)], poll_interval_secs: u64) {
+        let mut config = format!(
+            "[state]\npath = \"state/wirefeed.redb\"\n\n\
+             [kafka]\nbootstrap_servers = \"{}\"\ntopic = \"{}\"\ntopic_partitions = 3\n\
+             delivery_timeout_secs = 60\n\n\
+             [pipeline]\nworkers = 2\nshutdown_timeout_secs = 20\n\n\
+             [feed_defaults]\npoll_interval_secs = {poll_interval_secs}\n",
+            bootstrap(),
+            self.topic
+        );
+        for (id, url) in feeds {
+            config.push_str(&format!(
+                "\n[[feeds]]\nid = \"{id}\"\nurl = \"{url}\"\nprovider = \"CNN Wire\"\n"
+            ));
+        }
+        std::fs::write(self.config_path(), config).unwrap();
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("wirefeed.toml")
+    }
+
+    /// Runs `wirefeed run --once` and returns its output.
+    pub fn run_once(&self) -> Output {
+        wirefeed(&["run", "--once", "--config", self.config_path().to_str().unwrap()])
+    }
+}
+
+/// Runs the wirefeed binary with JSON logs.
+pub fn wirefeed(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .arg("--log-format")
+        .arg("json")
+        .args(args)
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap()
+}
+
+/// The JSON log lines a run wrote to stderr.
+pub fn log_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// A canned HTTP response.
+#[derive(Clone)]
+pub struct Route {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl Route {
+    pub fn feed(body: impl Into<Vec<u8>>) -> Self {
+        Self { status: 200, content_type: "application/rss+xml; charset=utf-8", body: body.into() }
+    }
+
+    pub fn status(status: u16) -> Self {
+        Self { status, content_type: "text/plain", body: b"nope".to_vec() }
+    }
+}
+
+/// One request the server saw.
+#[derive(Debug, Clone)]
+pub struct SeenRequest {
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub status: u16,
+}
+
+/// A feed server on 127.0.0.1 with routes a test can change between polls.
+/// 200 responses carry an `ETag` derived from the body and a matching
+/// `If-None-Match` gets a `304`, like a well-behaved publisher.
+#[derive(Clone)]
+pub struct FeedServer {
+    pub port: u16,
+    routes: Arc<Mutex<HashMap<String, Route>>>,
+    seen: Arc<Mutex<Vec<SeenRequest>>>,
+}
+
+impl FeedServer {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = Self {
+            port,
+            routes: Arc::new(Mutex::new(HashMap::new())),
+            seen: Arc::new(Mutex::new(Vec::new())),
+        };
+        let handle = server.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let handle = handle.clone();
+                thread::spawn(move || handle.serve(stream));
+            }
+        });
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn set(&self, path: &str, route: Route) {
+        self.routes.lock().unwrap().insert(path.to_owned(), route);
+    }
+
+    pub fn requests(&self, path: &str) -> Vec<SeenRequest> {
+        self.seen.lock().unwrap().iter().filter(|seen| seen.path == path).cloned().collect()
+    }
+
+    fn serve(&self, stream: TcpStream) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).is_err() {
+            return;
+        }
+        let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+        let mut headers = HashMap::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            }
+        }
+        let route = self.routes.lock().unwrap().get(&path).cloned();
+        let route = route.unwrap_or_else(|| Route::status(404));
+        let etag = format!("\"{:x}\"", fnv(&route.body));
+        let not_modified =
+            route.status == 200 && headers.get("if-none-match").is_some_and(|tag| *tag == etag);
+        let status = if not_modified { 304 } else { route.status };
+        self.seen.lock().unwrap().push(SeenRequest { path, headers, status });
+        let mut out = stream;
+        let body: &[u8] = if not_modified { &[] } else { &route.body };
+        let head = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nETag: {etag}\r\nConnection: close\r\n\r\n",
+            route.content_type,
+            body.len()
+        );
+        let _ = out.write_all(head.as_bytes());
+        let _ = out.write_all(body);
+        let _ = out.flush();
+        let _ = reader.read(&mut [0u8; 1]);
+    }
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// A port on 127.0.0.1 with nothing listening.
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The fixture article as an RSS 2.0 feed item, body as `<p>` paragraphs the
+/// way wire feeds carry it in `content:encoded`.
+pub fn cnn_rss(guid: &str, edit: Option<(&str, &str)>) -> String {
+    let fixture = cnn_fixture();
+    let mut lines = fixture.lines().map(str::trim).filter(|line| !line.is_empty());
+    let title = lines.next().unwrap();
+    let body: String = lines
+        .map(|line| {
+            let line = match edit {
+                Some((from, to)) => line.replace(from, to),
+                None => line.to_owned(),
+            };
+            format!("<p>{}</p>\n", escape(&line))
+        })
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel>
+<title>CNN Wire (test)</title>
+<link>https://wire.example.com/cnn</link>
+<description>Test feed</description>
+<language>en-us</language>
+<item>
+<title>{}</title>
+<link>https://wire.example.com/cnn/2024/09/13/putin-nato.html</link>
+<guid isPermaLink="false">{guid}</guid>
+<pubDate>Fri, 13 Sep 2024 14:05:00 GMT</pubDate>
+<dc:creator>Lex Harvey</dc:creator>
+<description>Putin warns NATO over long-range missile restrictions.</description>
+<content:encoded><![CDATA[{body}]]></content:encoded>
+</item>
+</channel>
+</rss>"#,
+        escape(title)
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
