@@ -49,7 +49,9 @@ pub struct StateSection {
 
 impl Default for StateSection {
     fn default() -> Self {
-        Self { path: default_state_path() }
+        Self {
+            path: default_state_path(),
+        }
     }
 }
 
@@ -237,7 +239,10 @@ pub struct FeedDefaults {
 
 impl Default for FeedDefaults {
     fn default() -> Self {
-        Self { poll_interval_secs: default_poll_interval_secs(), max_items: default_max_items() }
+        Self {
+            poll_interval_secs: default_poll_interval_secs(),
+            max_items: default_max_items(),
+        }
     }
 }
 
@@ -341,8 +346,10 @@ pub enum ConfigError {
 impl FileConfig {
     /// Reads and parses `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
@@ -372,11 +379,20 @@ impl FileConfig {
         if self.kafka.bootstrap_servers.trim().is_empty() {
             return Err(invalid("kafka.bootstrap_servers", "must not be empty"));
         }
-        if !matches!(self.kafka.compression.as_str(), "none" | "gzip" | "snappy" | "lz4" | "zstd") {
-            return Err(invalid("kafka.compression", "must be none, gzip, snappy, lz4 or zstd"));
+        if !matches!(
+            self.kafka.compression.as_str(),
+            "none" | "gzip" | "snappy" | "lz4" | "zstd"
+        ) {
+            return Err(invalid(
+                "kafka.compression",
+                "must be none, gzip, snappy, lz4 or zstd",
+            ));
         }
         if self.kafka.delivery_timeout_secs == 0 {
-            return Err(invalid("kafka.delivery_timeout_secs", "must be greater than 0"));
+            return Err(invalid(
+                "kafka.delivery_timeout_secs",
+                "must be greater than 0",
+            ));
         }
         let producer = ProducerConfig {
             bootstrap_servers: self.kafka.bootstrap_servers.clone(),
@@ -394,31 +410,48 @@ impl FileConfig {
             .to_client_config()
             .map_err(|err| invalid("kafka.librdkafka", &err.to_string()))?;
         if self.http.timeout_secs == 0 || self.http.connect_timeout_secs == 0 {
-            return Err(invalid("http.timeout_secs", "timeouts must be greater than 0"));
+            return Err(invalid(
+                "http.timeout_secs",
+                "timeouts must be greater than 0",
+            ));
         }
         if self.http.max_body_bytes == 0 {
             return Err(invalid("http.max_body_bytes", "must be greater than 0"));
         }
         if self.feed_defaults.poll_interval_secs == 0 {
-            return Err(invalid("feed_defaults.poll_interval_secs", "must be greater than 0"));
+            return Err(invalid(
+                "feed_defaults.poll_interval_secs",
+                "must be greater than 0",
+            ));
         }
         let mut seen = HashSet::new();
         let mut feeds = Vec::with_capacity(self.feeds.len());
         for (index, feed) in self.feeds.iter().enumerate() {
             let key = |field: &str| format!("feeds[{index}].{field}");
             let id = feed.id.trim();
-            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-                return Err(invalid(&key("id"), "must be non-empty letters, digits, '-', '_' or '.'"));
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(invalid(
+                    &key("id"),
+                    "must be non-empty letters, digits, '-', '_' or '.'",
+                ));
             }
             if !seen.insert(id.to_owned()) {
                 return Err(invalid(&key("id"), &format!("duplicate feed id {id}")));
             }
-            let url = feed_url(&feed.url, base_dir)
-                .map_err(|message| invalid(&key("url"), &message))?;
-            let poll_interval_secs =
-                feed.poll_interval_secs.unwrap_or(self.feed_defaults.poll_interval_secs);
+            let url =
+                feed_url(&feed.url, base_dir).map_err(|message| invalid(&key("url"), &message))?;
+            let poll_interval_secs = feed
+                .poll_interval_secs
+                .unwrap_or(self.feed_defaults.poll_interval_secs);
             if poll_interval_secs == 0 {
-                return Err(invalid(&key("poll_interval_secs"), "must be greater than 0"));
+                return Err(invalid(
+                    &key("poll_interval_secs"),
+                    "must be greater than 0",
+                ));
             }
             let language = match &feed.language {
                 Some(tag) => Some(
@@ -432,7 +465,10 @@ impl FileConfig {
                 url,
                 provider: feed.provider.clone().unwrap_or_else(|| id.to_owned()),
                 poll_interval: Duration::from_secs(poll_interval_secs),
-                max_items: feed.max_items.unwrap_or(self.feed_defaults.max_items).max(1),
+                max_items: feed
+                    .max_items
+                    .unwrap_or(self.feed_defaults.max_items)
+                    .max(1),
                 language,
             });
         }
@@ -462,7 +498,11 @@ impl Settings {
 }
 
 fn resolve(base_dir: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() { path.to_owned() } else { base_dir.join(path) }
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base_dir.join(path)
+    }
 }
 
 /// Returns the URL of a feed given as an http(s)/file URL or a path.
@@ -475,14 +515,18 @@ pub fn feed_url(value: &str, base_dir: &Path) -> Result<Url, String> {
             "http" | "https" if url.host().is_some() => Ok(url),
             "file" => Ok(url),
             "http" | "https" => Err(format!("{value} has no host")),
-            scheme => Err(format!("unsupported scheme {scheme} (use http, https or file)")),
+            scheme => Err(format!(
+                "unsupported scheme {scheme} (use http, https or file)"
+            )),
         };
     }
     let path = resolve(base_dir, Path::new(value));
     let absolute = if path.is_absolute() {
         path
     } else {
-        std::env::current_dir().map_err(|err| err.to_string())?.join(path)
+        std::env::current_dir()
+            .map_err(|err| err.to_string())?
+            .join(path)
     };
     Url::from_file_path(&absolute).map_err(|()| format!("{value} is not a valid path"))
 }
@@ -510,12 +554,21 @@ mod tests {
     #[test]
     fn defaults_and_relative_paths() {
         let path = Path::new("/etc/wirefeed/wirefeed.toml");
-        let settings = FileConfig::parse(MINIMAL, path).unwrap().validate_and_build(path).unwrap();
-        assert_eq!(settings.state_path, PathBuf::from("/etc/wirefeed/data/wirefeed-state.redb"));
+        let settings = FileConfig::parse(MINIMAL, path)
+            .unwrap()
+            .validate_and_build(path)
+            .unwrap();
+        assert_eq!(
+            settings.state_path,
+            PathBuf::from("/etc/wirefeed/data/wirefeed-state.redb")
+        );
         assert_eq!(settings.producer.bootstrap_servers, "127.0.0.1:9092");
         assert_eq!(settings.feeds[0].provider, "ap-top");
         assert_eq!(settings.feeds[0].poll_interval, Duration::from_secs(300));
-        assert_eq!(settings.feeds[1].url.as_str(), "file:///etc/wirefeed/samples/cnn.xml");
+        assert_eq!(
+            settings.feeds[1].url.as_str(),
+            "file:///etc/wirefeed/samples/cnn.xml"
+        );
         assert_eq!(settings.feeds[1].language.as_deref(), Some("en"));
         assert_eq!(settings.feeds[1].poll_interval, Duration::from_secs(60));
     }
@@ -523,7 +576,9 @@ mod tests {
     #[test]
     fn unknown_key_is_named_with_its_line() {
         let text = "[kafka]\ntopic = \"a\"\ntopik = \"b\"\n";
-        let err = FileConfig::parse(text, Path::new("w.toml")).unwrap_err().to_string();
+        let err = FileConfig::parse(text, Path::new("w.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("topik"), "{err}");
         assert!(err.contains("line 3"), "{err}");
     }
@@ -531,16 +586,28 @@ mod tests {
     #[test]
     fn bad_values_name_their_key() {
         let path = Path::new("w.toml");
-        let duplicate = format!("{MINIMAL}\n[[feeds]]\nid = \"ap-top\"\nurl = \"https://x.example/\"\n");
-        let err = FileConfig::parse(&duplicate, path).unwrap().validate_and_build(path).unwrap_err();
+        let duplicate =
+            format!("{MINIMAL}\n[[feeds]]\nid = \"ap-top\"\nurl = \"https://x.example/\"\n");
+        let err = FileConfig::parse(&duplicate, path)
+            .unwrap()
+            .validate_and_build(path)
+            .unwrap_err();
         assert!(err.to_string().contains("feeds[2].id"), "{err}");
 
-        let bad_scheme = "[kafka]\ntopic = \"a\"\n[[feeds]]\nid = \"x\"\nurl = \"ftp://wire.example/f\"\n";
-        let err = FileConfig::parse(bad_scheme, path).unwrap().validate_and_build(path).unwrap_err();
+        let bad_scheme =
+            "[kafka]\ntopic = \"a\"\n[[feeds]]\nid = \"x\"\nurl = \"ftp://wire.example/f\"\n";
+        let err = FileConfig::parse(bad_scheme, path)
+            .unwrap()
+            .validate_and_build(path)
+            .unwrap_err();
         assert!(err.to_string().contains("feeds[0].url"), "{err}");
 
-        let conflict = "[kafka]\ntopic = \"a\"\n[kafka.librdkafka]\n\"enable.idempotence\" = \"false\"\n";
-        let err = FileConfig::parse(conflict, path).unwrap().validate_and_build(path).unwrap_err();
+        let conflict =
+            "[kafka]\ntopic = \"a\"\n[kafka.librdkafka]\n\"enable.idempotence\" = \"false\"\n";
+        let err = FileConfig::parse(conflict, path)
+            .unwrap()
+            .validate_and_build(path)
+            .unwrap_err();
         assert!(err.to_string().contains("enable.idempotence"), "{err}");
     }
 

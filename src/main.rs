@@ -96,7 +96,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("wirefeed: cannot start the async runtime: {err}");
@@ -136,7 +139,11 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         let io_kind = cause
             .downcast_ref::<std::io::Error>()
             .map(std::io::Error::kind)
-            .or_else(|| cause.downcast_ref::<serde_json::Error>().and_then(|err| err.io_error_kind()));
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(|err| err.io_error_kind())
+            });
         io_kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
@@ -148,9 +155,15 @@ fn init_logging(format: LogFormat) {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
-        builder.json().flatten_event(true).with_current_span(false).init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
     } else {
         builder.init();
     }
@@ -159,10 +172,31 @@ fn init_logging(format: LogFormat) {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run { config, once } => run(config, once).await,
-        Command::Fetch { target, provider, config } => fetch(&target, provider, config).await,
-        Command::Clean { files, provider, pretty } => clean(&files, &provider, pretty),
-        Command::Tail { topic, brokers, from_beginning, max_records, idle_exit_secs } => {
-            tail(&topic, &brokers, from_beginning, max_records, idle_exit_secs).await
+        Command::Fetch {
+            target,
+            provider,
+            config,
+        } => fetch(&target, provider, config).await,
+        Command::Clean {
+            files,
+            provider,
+            pretty,
+        } => clean(&files, &provider, pretty),
+        Command::Tail {
+            topic,
+            brokers,
+            from_beginning,
+            max_records,
+            idle_exit_secs,
+        } => {
+            tail(
+                &topic,
+                &brokers,
+                from_beginning,
+                max_records,
+                idle_exit_secs,
+            )
+            .await
         }
     }
 }
@@ -192,9 +226,14 @@ async fn fetch(
     let fetcher = Fetcher::new(http.to_http_config())?;
     let feed_id = FeedId::new("fetch");
     let fetched_at = chrono::Utc::now();
-    let document = match fetcher.fetch(&feed_id, &url, &Validators::default()).await? {
+    let document = match fetcher
+        .fetch(&feed_id, &url, &Validators::default())
+        .await?
+    {
         FetchOutcome::Fetched(document) => document,
-        FetchOutcome::NotModified => bail!("{url}: server answered 304 to an unconditional request"),
+        FetchOutcome::NotModified => {
+            bail!("{url}: server answered 304 to an unconditional request")
+        }
     };
     let parsed = wirefeed_formats::parse_feed(
         &document.bytes,
@@ -232,7 +271,11 @@ async fn fetch(
         }
     }
     stdout.flush()?;
-    Ok(if rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if rejected > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn clean(files: &[String], provider: &str, pretty: bool) -> anyhow::Result<ExitCode> {
@@ -240,7 +283,9 @@ fn clean(files: &[String], provider: &str, pretty: bool) -> anyhow::Result<ExitC
     for name in files {
         let input = if name == "-" {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read stdin")?;
             text
         } else {
             let bytes = std::fs::read(name).with_context(|| format!("cannot read {name}"))?;
@@ -266,7 +311,11 @@ async fn tail(
     max_records: Option<u64>,
     idle_exit_secs: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
-    let start = if from_beginning { StartAt::Beginning } else { StartAt::End };
+    let start = if from_beginning {
+        StartAt::Beginning
+    } else {
+        StartAt::End
+    };
     let reader = TopicReader::new(brokers, topic, start)?;
     let idle = Duration::from_secs(idle_exit_secs.unwrap_or(u64::from(u32::MAX)));
     let mut seen = 0;

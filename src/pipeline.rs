@@ -154,7 +154,10 @@ impl Versions {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let previous = match pending.get(&record.id) {
             Some((version, hash)) => Some((*version, hash.clone())),
-            None => self.state.story(&record.id)?.map(|story| (story.version, story.content_hash)),
+            None => self
+                .state
+                .story(&record.id)?
+                .map(|story| (story.version, story.content_hash)),
         };
         if let Some((version, hash)) = previous {
             if hash == record.content_hash {
@@ -163,7 +166,10 @@ impl Versions {
             record.version = version + 1;
             record.previous_content_hash = Some(hash);
         }
-        pending.insert(record.id.clone(), (record.version, record.content_hash.clone()));
+        pending.insert(
+            record.id.clone(),
+            (record.version, record.content_hash.clone()),
+        );
         Ok(true)
     }
 
@@ -171,7 +177,10 @@ impl Versions {
     /// failed, unless a newer version replaced it meanwhile.
     fn settle(&self, id: &StoryId, version: u32) {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        if pending.get(id).is_some_and(|(pending_version, _)| *pending_version == version) {
+        if pending
+            .get(id)
+            .is_some_and(|(pending_version, _)| *pending_version == version)
+        {
             pending.remove(id);
         }
     }
@@ -196,7 +205,10 @@ pub async fn run(
     }
     let fetcher = Fetcher::new(settings.http.clone())?;
     let stats = Arc::new(Stats::default());
-    let versions = Arc::new(Versions { state: state.clone(), pending: Mutex::new(HashMap::new()) });
+    let versions = Arc::new(Versions {
+        state: state.clone(),
+        pending: Mutex::new(HashMap::new()),
+    });
 
     let capacity = settings.queue_capacity.get();
     let (work_tx, work_rx) = mpsc::channel::<WorkItem>(capacity);
@@ -205,7 +217,12 @@ pub async fn run(
 
     let mut workers = JoinSet::new();
     for _ in 0..settings.workers.get() {
-        workers.spawn(worker(work_rx.clone(), publish_tx.clone(), versions.clone(), stats.clone()));
+        workers.spawn(worker(
+            work_rx.clone(),
+            publish_tx.clone(),
+            versions.clone(),
+            stats.clone(),
+        ));
     }
     drop(publish_tx);
     let publisher_task = tokio::spawn(publish_loop(
@@ -217,7 +234,11 @@ pub async fn run(
         settings.max_in_flight.get(),
     ));
 
-    info!(feeds = settings.feeds.len(), workers = settings.workers.get(), "wirefeed started");
+    info!(
+        feeds = settings.feeds.len(),
+        workers = settings.workers.get(),
+        "wirefeed started"
+    );
     let mut feed_tasks = JoinSet::new();
     for feed in settings.feeds.iter().cloned() {
         let poller = Poller {
@@ -240,15 +261,23 @@ pub async fn run(
         }
     };
     let drained = if shutdown.is_cancelled() {
-        info!(deadline_secs = settings.shutdown_timeout.as_secs(), "draining queued records");
-        tokio::time::timeout(settings.shutdown_timeout, drain).await.is_ok()
+        info!(
+            deadline_secs = settings.shutdown_timeout.as_secs(),
+            "draining queued records"
+        );
+        tokio::time::timeout(settings.shutdown_timeout, drain)
+            .await
+            .is_ok()
     } else {
         drain.await;
         true
     };
     let flushed = publisher.flush(Duration::from_secs(5)).await;
     if !drained || !flushed {
-        warn!(in_flight = publisher.in_flight(), "shutdown deadline passed with records in flight");
+        warn!(
+            in_flight = publisher.in_flight(),
+            "shutdown deadline passed with records in flight"
+        );
     }
     let summary = stats.summary(drained && flushed);
     info!(
@@ -279,7 +308,11 @@ impl Poller {
         loop {
             let span = info_span!("poll", feed_id = %self.feed.id);
             let ok = self.poll().instrument(span).await;
-            let counter = if ok { &self.stats.polls_ok } else { &self.stats.polls_failed };
+            let counter = if ok {
+                &self.stats.polls_ok
+            } else {
+                &self.stats.polls_failed
+            };
             Stats::add(counter, 1);
             if mode == RunMode::Once {
                 return;
@@ -295,9 +328,10 @@ impl Poller {
     async fn poll(&self) -> bool {
         let feed = &self.feed;
         let validators = match self.state.feed(&feed.id) {
-            Ok(Some(stored)) if stored.url == feed.url.as_str() => {
-                Validators { etag: stored.etag, last_modified: stored.last_modified }
-            }
+            Ok(Some(stored)) if stored.url == feed.url.as_str() => Validators {
+                etag: stored.etag,
+                last_modified: stored.last_modified,
+            },
             Ok(_) => Validators::default(),
             Err(err) => {
                 metrics::error(Stage::State, err.error_type());
@@ -328,7 +362,9 @@ impl Poller {
         };
         metrics::feed_polled(&feed.id, "fetched");
         metrics::feed_bytes(&feed.id, document.bytes.len());
-        let limits = ParseLimits { max_items: feed.max_items };
+        let limits = ParseLimits {
+            max_items: feed.max_items,
+        };
         let base_url = document.final_url.to_string();
         let bytes = document.bytes;
         let parsed = tokio::task::spawn_blocking(move || {
@@ -379,7 +415,11 @@ impl Poller {
         let mut acks = Vec::with_capacity(item_count);
         for raw in parsed.items {
             let (ack, outcome) = oneshot::channel();
-            let item = WorkItem { raw, ctx: ctx.clone(), ack };
+            let item = WorkItem {
+                raw,
+                ctx: ctx.clone(),
+                ack,
+            };
             tokio::select! {
                 sent = self.work_tx.send(item) => if sent.is_err() { return true },
                 () = self.shutdown.cancelled() => return true,
@@ -391,7 +431,10 @@ impl Poller {
             () = self.shutdown.cancelled() => return true,
         };
         let count = |wanted: ItemOutcome| {
-            outcomes.iter().filter(|outcome| outcome.as_ref().ok() == Some(&wanted)).count()
+            outcomes
+                .iter()
+                .filter(|outcome| outcome.as_ref().ok() == Some(&wanted))
+                .count()
         };
         let published = count(ItemOutcome::Published);
         let unchanged = count(ItemOutcome::Unchanged);

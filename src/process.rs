@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use wirefeed_model::{Article, ArticleSource, FeedFormat, FeedId, FeedMeta, RawItem, Record, StoryId};
+use wirefeed_model::{
+    Article, ArticleSource, FeedFormat, FeedId, FeedMeta, RawItem, Record, StoryId,
+};
 use wirefeed_normalize::{FeedContext, NormalizeError};
 
 /// What every item of one fetched document shares.
@@ -45,7 +47,12 @@ pub fn document_to_record(
     let (title, paragraphs, language, canonical_url) = if wirefeed_normalize::looks_like_html(input)
     {
         let parts = wirefeed_normalize::html_page_to_article_parts(input);
-        (parts.title.unwrap_or_default(), parts.paragraphs, parts.language, parts.canonical_url)
+        (
+            parts.title.unwrap_or_default(),
+            parts.paragraphs,
+            parts.language,
+            parts.canonical_url,
+        )
     } else {
         let mut lines = wirefeed_normalize::text_to_paragraphs(input).into_iter();
         let title = lines.next().unwrap_or_default();
@@ -79,7 +86,9 @@ pub fn document_to_record(
         published_at: None,
         updated_at: None,
         fetched_at: Utc::now(),
-        language: language.as_deref().and_then(wirefeed_normalize::language_code),
+        language: language
+            .as_deref()
+            .and_then(wirefeed_normalize::language_code),
         authors: Vec::new(),
         rights: None,
         media: Vec::new(),

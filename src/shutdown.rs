@@ -21,7 +21,10 @@ pub fn watch_signals(token: CancellationToken) -> std::io::Result<()> {
             };
             received += 1;
             if received == 1 {
-                info!(signal = name, "shutting down: polling stopped, draining queued records");
+                info!(
+                    signal = name,
+                    "shutting down: polling stopped, draining queued records"
+                );
                 token.cancel();
             } else {
                 warn!(signal = name, "second signal: exiting now");

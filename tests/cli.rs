@@ -8,7 +8,11 @@ use crate::util::{assert_valid_record, repo_path, wirefeed};
 fn clean_prints_the_fixture_record() {
     let fixture = repo_path("crates/extract/tests/fixtures/cnn-wire-putin-nato.txt");
     let output = wirefeed(&["clean", "--provider", "CNN Wire", fixture.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let record: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_valid_record(&record);
     assert_eq!(record["rights"]["holder"], "Cable News Network, Inc.");
@@ -58,7 +62,11 @@ fn bad_input_is_one_clear_line_and_a_failure() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no title and no body"));
 
     let html = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(html.path(), "<!doctype html><html><body>moved</body></html>").unwrap();
+    std::fs::write(
+        html.path(),
+        "<!doctype html><html><body>moved</body></html>",
+    )
+    .unwrap();
     let output = wirefeed(&["fetch", html.path().to_str().unwrap()]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -73,7 +81,11 @@ fn fetch_prints_records_of_every_sample_feed() {
         ("config/samples/afp-world.json", "json-feed"),
     ] {
         let output = wirefeed(&["fetch", repo_path(sample).to_str().unwrap()]);
-        assert!(output.status.success(), "{sample}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{sample}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let records: Vec<Value> = String::from_utf8_lossy(&output.stdout)
             .lines()
             .map(|line| serde_json::from_str(line).unwrap())
@@ -83,7 +95,11 @@ fn fetch_prints_records_of_every_sample_feed() {
             assert_valid_record(record);
             assert_eq!(record["source"]["format"], format);
             assert!(!record["body"]["paragraphs"].as_array().unwrap().is_empty());
-            assert!(record["rights"].is_object(), "{sample}: no rights in {}", record["title"]);
+            assert!(
+                record["rights"].is_object(),
+                "{sample}: no rights in {}",
+                record["title"]
+            );
             assert!(
                 !record["contributors"].as_array().unwrap().is_empty()
                     || record["source"]["format"] == "json-feed",

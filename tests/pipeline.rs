@@ -51,9 +51,17 @@ fn assert_fixture_record(record: &Value) {
     );
     assert_eq!(
         record["contributors"],
-        json!(["Michael Callahan", "Natasha Bertrand", "Oren Liebermann", "Lex Harvey"])
+        json!([
+            "Michael Callahan",
+            "Natasha Bertrand",
+            "Oren Liebermann",
+            "Lex Harvey"
+        ])
     );
-    assert_eq!(record["media"], json!([{ "caption": CAPTION, "credit": CREDIT }]));
+    assert_eq!(
+        record["media"],
+        json!([{ "caption": CAPTION, "credit": CREDIT }])
+    );
     assert_eq!(record["dateline"]["date"], "2024-09-13");
     assert_eq!(
         record["removed"],
@@ -68,7 +76,10 @@ fn assert_fixture_record(record: &Value) {
     let body_text = body.join("\n");
     for removed in record["removed"].as_array().unwrap() {
         let text = removed["text"].as_str().unwrap();
-        assert!(!body_text.contains(text), "removed text still in body: {text}");
+        assert!(
+            !body_text.contains(text),
+            "removed text still in body: {text}"
+        );
     }
 }
 
@@ -80,7 +91,12 @@ async fn fixture_article_is_published_clean_once_then_as_version_2_when_changed(
     let daemon = Daemon::new("fixture", &[("cnn-wire", &server.url("/cnn.rss"))]);
 
     let first = daemon.run_once();
-    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let records = read_topic(&daemon.topic).await;
     assert_eq!(records.len(), 1);
     let record = value(&records[0]);
@@ -98,12 +114,20 @@ async fn fixture_article_is_published_clean_once_then_as_version_2_when_changed(
     assert_eq!(records[0].header("ce_id"), Some(format!("{id}:1").as_str()));
     assert_eq!(records[0].header("ce_time"), Some("2024-09-13T14:05:00Z"));
     assert_eq!(records[0].header("content-type"), Some("application/json"));
-    assert_eq!(records[0].header("wirefeed_schema"), Some("wirefeed.article/1"));
+    assert_eq!(
+        records[0].header("wirefeed_schema"),
+        Some("wirefeed.article/1")
+    );
 
     // An unchanged feed: the server answers 304 to the stored ETag and
     // nothing is published.
     let second = daemon.run_once();
-    assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     assert_eq!(topic_record_count(&daemon.topic), 1);
     let requests = server.requests("/cnn.rss");
     assert_eq!(requests.len(), 2);
@@ -113,10 +137,21 @@ async fn fixture_article_is_published_clean_once_then_as_version_2_when_changed(
     // The same story with an edited paragraph: version 2, same id and key.
     server.set(
         "/cnn.rss",
-        Route::feed(cnn_rss("cnn-putin-nato", Some(("told reporters on Thursday", "told reporters in St Petersburg on Thursday")))),
+        Route::feed(cnn_rss(
+            "cnn-putin-nato",
+            Some((
+                "told reporters on Thursday",
+                "told reporters in St Petersburg on Thursday",
+            )),
+        )),
     );
     let third = daemon.run_once();
-    assert_eq!(third.status.code(), Some(0), "{}", String::from_utf8_lossy(&third.stderr));
+    assert_eq!(
+        third.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
     let records = read_topic(&daemon.topic).await;
     assert_eq!(records.len(), 2);
     let update = value(&records[1]);
@@ -209,20 +244,35 @@ async fn daemon_polls_until_sigterm_then_exits_cleanly() {
     // for a later conditional poll, observed on the server, not by sleeping
     // a guessed time.
     let records = {
-        let reader =
-            wirefeed_kafka::TopicReader::new(&crate::util::bootstrap(), &daemon.topic, wirefeed_kafka::StartAt::Beginning)
-                .unwrap();
-        reader.next(Duration::from_secs(60)).await.unwrap().expect("no record from the daemon")
+        let reader = wirefeed_kafka::TopicReader::new(
+            &crate::util::bootstrap(),
+            &daemon.topic,
+            wirefeed_kafka::StartAt::Beginning,
+        )
+        .unwrap();
+        reader
+            .next(Duration::from_secs(60))
+            .await
+            .unwrap()
+            .expect("no record from the daemon")
     };
     assert_fixture_record(&value(&records));
     let mut waited = 0;
-    while !server.requests("/cnn.rss").iter().any(|request| request.status == 304) {
+    while !server
+        .requests("/cnn.rss")
+        .iter()
+        .any(|request| request.status == 304)
+    {
         assert!(waited < 600, "the daemon did not poll again");
         tokio::time::sleep(Duration::from_millis(100)).await;
         waited += 1;
     }
 
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     let stderr = std::fs::read_to_string(&log_path).unwrap();

@@ -36,8 +36,10 @@ pub fn repo_path(relative: &str) -> PathBuf {
 
 /// The CNN wire fixture.
 pub fn cnn_fixture() -> String {
-    std::fs::read_to_string(repo_path("crates/extract/tests/fixtures/cnn-wire-putin-nato.txt"))
-        .unwrap()
+    std::fs::read_to_string(repo_path(
+        "crates/extract/tests/fixtures/cnn-wire-putin-nato.txt",
+    ))
+    .unwrap()
 }
 
 /// Panics with instructions when the broker does not answer.
@@ -62,13 +64,19 @@ pub fn topic_record_count(topic: &str) -> i64 {
         .set("bootstrap.servers", bootstrap())
         .create()
         .unwrap();
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
     let partitions = metadata.topics()[0].partitions().len();
     assert!(partitions > 0, "topic {topic} has no partitions");
     (0..partitions)
         .map(|partition| {
             let (low, high) = consumer
-                .fetch_watermarks(topic, i32::try_from(partition).unwrap(), Duration::from_secs(10))
+                .fetch_watermarks(
+                    topic,
+                    i32::try_from(partition).unwrap(),
+                    Duration::from_secs(10),
+                )
                 .unwrap();
             high - low
         })
@@ -83,7 +91,10 @@ pub async fn read_topic(topic: &str) -> Vec<ConsumedRecord> {
     while records.len() < expected {
         match reader.next(Duration::from_secs(60)).await.unwrap() {
             Some(record) => records.push(record),
-            None => panic!("topic {topic}: read {} of {expected} records", records.len()),
+            None => panic!(
+                "topic {topic}: read {} of {expected} records",
+                records.len()
+            ),
         }
     }
     records.sort_by_key(|record| (record.partition, record.offset));
@@ -102,8 +113,14 @@ pub fn assert_valid_record(record: &Value) {
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(record).map(|err| err.to_string()).collect();
-    assert!(errors.is_empty(), "record does not match the schema: {errors:#?}\n{record:#}");
+    let errors: Vec<String> = validator
+        .iter_errors(record)
+        .map(|err| err.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "record does not match the schema: {errors:#?}\n{record:#}"
+    );
 }
 
 /// A temporary world for one daemon: config file and state directory.
@@ -148,7 +165,12 @@ impl Daemon {
 
     /// Runs `wirefeed run --once` and returns its output.
     pub fn run_once(&self) -> Output {
-        wirefeed(&["run", "--once", "--config", self.config_path().to_str().unwrap()])
+        wirefeed(&[
+            "run",
+            "--once",
+            "--config",
+            self.config_path().to_str().unwrap(),
+        ])
     }
 }
 
@@ -181,11 +203,19 @@ pub struct Route {
 
 impl Route {
     pub fn feed(body: impl Into<Vec<u8>>) -> Self {
-        Self { status: 200, content_type: "application/rss+xml; charset=utf-8", body: body.into() }
+        Self {
+            status: 200,
+            content_type: "application/rss+xml; charset=utf-8",
+            body: body.into(),
+        }
     }
 
     pub fn status(status: u16) -> Self {
-        Self { status, content_type: "text/plain", body: b"nope".to_vec() }
+        Self {
+            status,
+            content_type: "text/plain",
+            body: b"nope".to_vec(),
+        }
     }
 }
 
@@ -235,7 +265,13 @@ impl FeedServer {
     }
 
     pub fn requests(&self, path: &str) -> Vec<SeenRequest> {
-        self.seen.lock().unwrap().iter().filter(|seen| seen.path == path).cloned().collect()
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|seen| seen.path == path)
+            .cloned()
+            .collect()
     }
 
     fn serve(&self, stream: TcpStream) {
@@ -244,7 +280,11 @@ impl FeedServer {
         if reader.read_line(&mut request_line).is_err() {
             return;
         }
-        let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_owned();
         let mut headers = HashMap::new();
         loop {
             let mut line = String::new();
@@ -261,7 +301,11 @@ impl FeedServer {
         let not_modified =
             route.status == 200 && headers.get("if-none-match").is_some_and(|tag| *tag == etag);
         let status = if not_modified { 304 } else { route.status };
-        self.seen.lock().unwrap().push(SeenRequest { path, headers, status });
+        self.seen.lock().unwrap().push(SeenRequest {
+            path,
+            headers,
+            status,
+        });
         let mut out = stream;
         let body: &[u8] = if not_modified { &[] } else { &route.body };
         let head = format!(
@@ -292,7 +336,10 @@ pub fn closed_port() -> u16 {
 /// way wire feeds carry it in `content:encoded`.
 pub fn cnn_rss(guid: &str, edit: Option<(&str, &str)>) -> String {
     let fixture = cnn_fixture();
-    let mut lines = fixture.lines().map(str::trim).filter(|line| !line.is_empty());
+    let mut lines = fixture
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty());
     let title = lines.next().unwrap();
     let body: String = lines
         .map(|line| {
@@ -327,5 +374,7 @@ pub fn cnn_rss(guid: &str, edit: Option<(&str, &str)>) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

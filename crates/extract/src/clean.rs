@@ -38,7 +38,13 @@ pub fn clean(paragraphs: &[String]) -> Cleaned {
     let mut keep = vec![true; paragraphs.len()];
     let mut cuts: Vec<(usize, Removed)> = Vec::new();
     let cut = |cuts: &mut Vec<(usize, Removed)>, index: usize, kind: RemovedKind, text: &str| {
-        cuts.push((index, Removed { kind, text: text.to_owned() }));
+        cuts.push((
+            index,
+            Removed {
+                kind,
+                text: text.to_owned(),
+            },
+        ));
     };
 
     for (index, paragraph) in paragraphs.iter().enumerate().take(TOP_ZONE) {
@@ -76,7 +82,12 @@ pub fn clean(paragraphs: &[String]) -> Cleaned {
                 .filter(|previous| patterns::is_caption(&paragraphs[*previous]));
             if let Some(previous) = caption {
                 keep[previous] = false;
-                cut(&mut cuts, previous, RemovedKind::Caption, &paragraphs[previous]);
+                cut(
+                    &mut cuts,
+                    previous,
+                    RemovedKind::Caption,
+                    &paragraphs[previous],
+                );
             }
             cut(&mut cuts, index, RemovedKind::Credit, paragraph);
             cleaned.media.push(Media {
@@ -97,7 +108,9 @@ pub fn clean(paragraphs: &[String]) -> Cleaned {
         {
             cleaned.dateline.place = found.place;
             cut(&mut cuts, index, RemovedKind::Dateline, found.prefix.trim());
-            cleaned.paragraphs.push(paragraph[found.prefix.len()..].to_owned());
+            cleaned
+                .paragraphs
+                .push(paragraph[found.prefix.len()..].to_owned());
             continue;
         }
         cleaned.paragraphs.push(paragraph.clone());
@@ -155,12 +168,18 @@ mod tests {
         let cleaned = clean(&body);
         assert_eq!(
             cleaned.paragraphs,
-            vec!["The Senate passed the bill late Thursday.", "The vote was 68-31."]
+            vec![
+                "The Senate passed the bill late Thursday.",
+                "The vote was 68-31."
+            ]
         );
         assert_eq!(cleaned.authors, vec!["Lisa Mascaro"]);
         assert_eq!(cleaned.contributors, vec!["Mary Clare Jalonick"]);
         assert_eq!(cleaned.dateline.place.as_deref(), Some("WASHINGTON"));
-        assert_eq!(cleaned.rights.as_ref().unwrap().holder.as_deref(), Some("The Associated Press"));
+        assert_eq!(
+            cleaned.rights.as_ref().unwrap().holder.as_deref(),
+            Some("The Associated Press")
+        );
         let kinds: Vec<RemovedKind> = cleaned.removed.iter().map(|removed| removed.kind).collect();
         assert_eq!(
             kinds,
@@ -190,8 +209,17 @@ mod tests {
         );
         assert_eq!(cleaned.dateline.date, NaiveDate::from_ymd_opt(2024, 9, 13));
         assert_eq!(cleaned.media.len(), 1);
-        assert_eq!(cleaned.media[0].credit.as_deref(), Some("Omar Havana/Getty Images"));
-        assert!(cleaned.media[0].caption.as_deref().unwrap().starts_with("NATO Secretary"));
+        assert_eq!(
+            cleaned.media[0].credit.as_deref(),
+            Some("Omar Havana/Getty Images")
+        );
+        assert!(
+            cleaned.media[0]
+                .caption
+                .as_deref()
+                .unwrap()
+                .starts_with("NATO Secretary")
+        );
     }
 
     #[test]

@@ -42,7 +42,11 @@ pub fn enrich(article: Article) -> Record {
         .media
         .into_iter()
         .filter(|object| object.caption.is_some() || object.credit.is_some())
-        .map(|object| Media { url: object.url, caption: object.caption, credit: object.credit })
+        .map(|object| Media {
+            url: object.url,
+            caption: object.caption,
+            credit: object.credit,
+        })
         .collect();
     media.extend(cleaned.media);
     let rights = cleaned.rights.or_else(|| {

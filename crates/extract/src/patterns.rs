@@ -26,7 +26,7 @@ static LONE_DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 static DATELINE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     regex(&format!(
-        r"^(?P<place>\p{{Lu}}[\p{{Lu}}\p{{Lu}} .'’-]*\p{{Lu}}(?:,\s+[\p{{L}}.]+(?:\s+[\p{{L}}.]+)?)?)?(?:,?\s+(?P<date>{MONTHS}\s+\d{{1,2}}))?\s*\((?P<agency>{AGENCIES})\)\s*(?:[-—–]+|:)\s*"
+        r"^(?P<place>\p{{Lu}}[\p{{L}}.'’-]*(?:\s+\p{{Lu}}[\p{{L}}.'’-]*){{0,3}}(?:,\s+\p{{Lu}}[\p{{L}}.]*(?:\s+\p{{Lu}}[\p{{L}}.]*)?)?)?(?:,?\s+(?P<date>{MONTHS}\s+\d{{1,2}}))?\s*\((?P<agency>{AGENCIES})\)\s*(?:[-—–]+|:)\s*"
     ))
 });
 
@@ -36,44 +36,59 @@ static ORGANIZATION: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-static COPYRIGHT_MARK: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)©|\(c\)\s*\d{4}|\bcopyright\s+(?:©\s*)?\d{4}|\ball rights reserved\b"));
+static COPYRIGHT_MARK: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)©|\(c\)\s*\d{4}|\bcopyright\s+(?:©\s*)?\d{4}|\ball rights reserved\b")
+});
 static YEAR: LazyLock<Regex> = LazyLock::new(|| regex(r"\b(?:19|20)\d{2}\b"));
 static ALL_RIGHTS: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)\.?\s*all rights reserved\.?"));
 static APPOSITIVE_COMPANY: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i),\s+an?\s+[^,]*?\bcompany\b\.?$"));
 static REDISTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)^this (?:material|article|story|content) may not be (?:published|reproduced|copied)(?:,?\s*(?:or\s+)?(?:broadcast|rewritten|redistributed|published|distributed))*(?:\s+in whole or in part)?(?: without [^.]+)?\.?$")
+    regex(
+        r"(?i)^this (?:material|article|story|content) may not be (?:published|reproduced|copied)(?:,?\s*(?:or\s+)?(?:broadcast|rewritten|redistributed|published|distributed))*(?:\s+in whole or in part)?(?: without [^.]+)?\.?$",
+    )
 });
 
 static CONTRIBUTED: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^(?P<names>.+?)\s+(?:also\s+)?contributed(?:\s+(?:reporting|research|additional reporting|to this (?:report|story|article)|reporting to this (?:report|story|article)))?(?:\s+from\s+[^.]+)?\.?$")
+    regex(
+        r"^(?P<names>.+?)\s+(?:also\s+)?contributed(?:\s+(?:reporting|research|additional reporting|to this (?:report|story|article)|reporting to this (?:report|story|article)))?(?:\s+from\s+[^.]+)?\.?$",
+    )
 });
 static REPORTING_BY: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^(?:\(|\[)?(?:(?:Additional\s+)?[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Ww]ith reporting)\s+by\s+.+$")
+    regex(
+        r"^(?:\(|\[)?(?:(?:Additional\s+)?[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Ww]ith reporting)\s+by\s+.+$",
+    )
 });
 static ROLE_SEGMENT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^(?:and\s+)?(?:(?:Additional\s+)?[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Ww]ith reporting)\s+by\s+(?P<names>.+)$")
+    regex(
+        r"^(?:and\s+)?(?:(?:Additional\s+)?[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Ww]ith reporting)\s+by\s+(?P<names>.+)$",
+    )
 });
 static WRITERS_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     regex(&format!(
-        r"^(?:(?:The\s+)?(?:{AGENCIES}|Associated Press|CNN’s|CNN's)\s+)?(?:staff\s+)?(?:writers?|reporters?|correspondents?|journalists?)\s+"
+        r"^(?:(?:The\s+)?(?:{AGENCIES}|Associated Press)(?:’s|'s)?\s+(?:staff\s+)?(?:(?:writers?|reporters?|correspondents?|journalists?)\s+)?|(?:staff\s+)?(?:writers?|reporters?|correspondents?|journalists?)\s+)"
     ))
 });
+
 static PLACE_SUFFIX: LazyLock<Regex> =
     LazyLock::new(|| regex(r"\s+(?:in|from|at)\s+\p{Lu}[\p{L} .,'’-]*$"));
 
 static CREDIT_SIGNAL: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)\bphoto(?:graph)?s?\b|\bpool\b|getty images|\bvia\s+(?:ap|reuters|afp|getty)\b|shutterstock|\bimagn\b|\bcredit:|\bcourtesy\b|\bepa(?:-efe)?\b|\bafp\b|\bap\b|\breuters\b")
+    regex(
+        r"(?i)\bphoto(?:graph)?s?\b|\bpool\b|getty images|\bvia\s+(?:ap|reuters|afp|getty)\b|shutterstock|\bimagn\b|\bcredit:|\bcourtesy\b|\bepa(?:-efe)?\b|\bafp\b|\bap\b|\breuters\b",
+    )
 });
-static PAREN_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^\((?:AP|AFP|Reuters|EPA|Getty)\s*(?:Photo|Images)?\s*/\s*[^)]+\)$")
-});
+static PAREN_CREDIT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^\((?:AP|AFP|Reuters|EPA|Getty)\s*(?:Photo|Images)?\s*/\s*[^)]+\)$"));
 static CAPTION_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    regex(&format!(r"\b{MONTHS}\s+\d{{1,2}},\s+\d{{4}}\.?$|\bon\s+(?:{WEEKDAYS}|{MONTHS}\s+\d{{1,2}})"))
+    regex(&format!(
+        r"\b{MONTHS}\s+\d{{1,2}},\s+\d{{4}}\.?$|\bon\s+(?:{WEEKDAYS}|{MONTHS}\s+\d{{1,2}})"
+    ))
 });
 static CAPTION_VERB: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"\b(?:chairs|attends|speaks|looks on|poses|is seen|are seen|arrives|arrive|walks|walk|gestures|holds|waves|listens|stands|stand|sits|delivers|takes part|pictured|shakes hands|react|reacts|gather|gathers|rides|inspects|addresses|wait|waits)\b")
+    regex(
+        r"\b(?:chairs|attends|speaks|looks on|poses|is seen|are seen|arrives|arrive|walks|walk|gestures|holds|waves|listens|stands|stand|sits|delivers|takes part|pictured|shakes hands|react|reacts|gather|gathers|rides|inspects|addresses|wait|waits)\b",
+    )
 });
 
 /// A parsed date from a lone date line.
@@ -83,15 +98,34 @@ pub fn lone_date(paragraph: &str) -> Option<NaiveDate> {
         return NaiveDate::parse_from_str(iso.as_str(), "%Y-%m-%d").ok();
     }
     let month = caps.name("month").or(caps.name("month2"))?.as_str();
-    let day = caps.name("day").or(caps.name("day2"))?.as_str().parse().ok()?;
-    let year = caps.name("year").or(caps.name("year2"))?.as_str().parse().ok()?;
+    let day = caps
+        .name("day")
+        .or(caps.name("day2"))?
+        .as_str()
+        .parse()
+        .ok()?;
+    let year = caps
+        .name("year")
+        .or(caps.name("year2"))?
+        .as_str()
+        .parse()
+        .ok()?;
     NaiveDate::from_ymd_opt(year, month_number(month)?, day)
 }
 
 fn month_number(name: &str) -> Option<u32> {
-    let key: String = name.chars().take(3).collect::<String>().to_ascii_lowercase();
-    let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-    months.iter().position(|month| *month == key).and_then(|index| u32::try_from(index + 1).ok())
+    let key: String = name
+        .chars()
+        .take(3)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let months = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    months
+        .iter()
+        .position(|month| *month == key)
+        .and_then(|index| u32::try_from(index + 1).ok())
 }
 
 /// A dateline prefix at the start of a paragraph.
@@ -113,7 +147,9 @@ pub fn dateline_prefix(paragraph: &str) -> Option<DatelinePrefix> {
         return None;
     }
     Some(DatelinePrefix {
-        place: caps.name("place").map(|place| place.as_str().trim().to_owned()),
+        place: caps
+            .name("place")
+            .map(|place| place.as_str().trim().to_owned()),
         prefix: whole.as_str().to_owned(),
     })
 }
@@ -124,7 +160,9 @@ pub fn byline(paragraph: &str) -> Option<Vec<String>> {
     if word_count(text) > 14 {
         return None;
     }
-    let rest = text.strip_prefix("By ").or_else(|| text.strip_prefix("BY "))?;
+    let rest = text
+        .strip_prefix("By ")
+        .or_else(|| text.strip_prefix("BY "))?;
     let names_part = match rest.rsplit_once(", ") {
         Some((names, organization)) if ORGANIZATION.is_match(organization.trim()) => names,
         _ => rest,
@@ -140,7 +178,10 @@ pub fn copyright(paragraph: &str) -> Option<Rights> {
         return None;
     }
     if REDISTRIBUTION.is_match(text) {
-        return Some(Rights { statement: text.to_owned(), ..Rights::default() });
+        return Some(Rights {
+            statement: text.to_owned(),
+            ..Rights::default()
+        });
     }
     let mark = COPYRIGHT_MARK.find(text)?;
     // A story sentence may say "all rights reserved" in passing; a footer
@@ -151,8 +192,16 @@ pub fn copyright(paragraph: &str) -> Option<Rights> {
     let service = service_before(&text[..mark.start()]);
     let year_match = YEAR.find_at(text, mark.start());
     let year = year_match.and_then(|found| found.as_str().parse().ok());
-    let holder = year_match.and_then(|found| holder_after(&text[found.end()..]));
-    Some(Rights { holder, year, service, statement: text.to_owned() })
+    let holder = year_match.and_then(|found| {
+        holder_after(&text[found.end()..])
+            .or_else(|| holder_between(&text[mark.end()..found.start()]))
+    });
+    Some(Rights {
+        holder,
+        year,
+        service,
+        statement: text.to_owned(),
+    })
 }
 
 fn service_before(head: &str) -> Option<String> {
@@ -166,7 +215,9 @@ fn service_before(head: &str) -> Option<String> {
 }
 
 fn holder_after(tail: &str) -> Option<String> {
-    let cut = ALL_RIGHTS.find(tail).map_or(tail, |found| &tail[..found.start()]);
+    let cut = ALL_RIGHTS
+        .find(tail)
+        .map_or(tail, |found| &tail[..found.start()]);
     let mut holder = cut.trim().trim_start_matches([',', '-']).trim().to_owned();
     if let Some(found) = APPOSITIVE_COMPANY.find(&holder) {
         holder.truncate(found.start());
@@ -180,9 +231,18 @@ fn holder_after(tail: &str) -> Option<String> {
     (!holder.is_empty() && word_count(holder) <= 10).then(|| holder.to_owned())
 }
 
+/// The holder in "© Agence France-Presse 2024", where it precedes the year.
+fn holder_between(middle: &str) -> Option<String> {
+    let holder = middle.trim().trim_matches([',', '-']).trim();
+    (!holder.is_empty() && word_count(holder) <= 10).then(|| holder.to_owned())
+}
+
 fn ends_with_abbreviation(text: &str) -> bool {
     let last = text.rsplit(' ').next().unwrap_or("");
-    matches!(last, "Inc." | "Ltd." | "Co." | "Corp." | "Bros." | "S.A." | "AG." | "L.P." | "N.V.")
+    matches!(
+        last,
+        "Inc." | "Ltd." | "Co." | "Corp." | "Bros." | "S.A." | "AG." | "L.P." | "N.V."
+    )
 }
 
 /// The contributor names of a contributor or credit line.
@@ -196,7 +256,9 @@ pub fn contributors(paragraph: &str) -> Option<Vec<String>> {
         let names_part = WRITERS_PREFIX.replace(names_part, "");
         split_names(&names_part)
     } else if REPORTING_BY.is_match(text) {
-        let inner = text.trim_matches(['(', ')', '[', ']']).trim_end_matches('.');
+        let inner = text
+            .trim_matches(['(', ')', '[', ']'])
+            .trim_end_matches('.');
         let mut names = Vec::new();
         for segment in inner.split(';') {
             let caps = ROLE_SEGMENT.captures(segment.trim())?;
@@ -214,7 +276,10 @@ pub fn contributors(paragraph: &str) -> Option<Vec<String>> {
 fn split_names(list: &str) -> Vec<String> {
     let mut names = Vec::new();
     let list = list.trim().trim_end_matches('.');
-    for part in list.split([',', ';', '&']).flat_map(|part| part.split(" and ")) {
+    for part in list
+        .split([',', ';', '&'])
+        .flat_map(|part| part.split(" and "))
+    {
         let part = part.trim();
         if part.is_empty() {
             continue;
@@ -235,10 +300,15 @@ fn is_name(candidate: &str) -> bool {
     if words.is_empty() || words.len() > 5 {
         return false;
     }
-    let particles = ["de", "da", "del", "van", "von", "der", "bin", "al", "la", "le", "di", "dos"];
-    words.iter().all(|word| {
-        word.chars().next().is_some_and(char::is_uppercase) || particles.contains(word)
-    }) && words.first().is_some_and(|word| word.chars().next().is_some_and(char::is_uppercase))
+    let particles = [
+        "de", "da", "del", "van", "von", "der", "bin", "al", "la", "le", "di", "dos",
+    ];
+    words
+        .iter()
+        .all(|word| word.chars().next().is_some_and(char::is_uppercase) || particles.contains(word))
+        && words
+            .first()
+            .is_some_and(|word| word.chars().next().is_some_and(char::is_uppercase))
 }
 
 /// True for a photo credit line ("Alexander Kazakov, Sputnik, Kremlin Pool
@@ -260,10 +330,16 @@ pub fn is_credit(paragraph: &str) -> bool {
     let capitalised = words
         .iter()
         .filter(|word| {
-            word.trim_start_matches(['(', '/']).chars().next().is_some_and(char::is_uppercase)
+            word.trim_start_matches(['(', '/'])
+                .chars()
+                .next()
+                .is_some_and(char::is_uppercase)
         })
         .count();
-    let joints = text.contains(',') || text.contains('/') || text.contains(" via ") || text.starts_with("Photo");
+    let joints = text.contains(',')
+        || text.contains('/')
+        || text.contains(" via ")
+        || text.starts_with("Photo");
     joints && capitalised * 3 >= words.len() * 2
 }
 
@@ -296,7 +372,10 @@ mod tests {
         assert_eq!(lone_date("Sept. 13, 2024"), date);
         assert_eq!(lone_date("13 September 2024"), date);
         assert_eq!(lone_date("2024-09-13"), date);
-        assert_eq!(lone_date("On Friday, September 13, 2024 the talks began."), None);
+        assert_eq!(
+            lone_date("On Friday, September 13, 2024 the talks began."),
+            None
+        );
     }
 
     #[test]
@@ -309,6 +388,10 @@ mod tests {
         let found = dateline_prefix("(CNN) — Putin warned.").unwrap();
         assert_eq!(found.place, None);
         assert_eq!(dateline_prefix("The AP (news agency) reported."), None);
+        let found = dateline_prefix("Paris (AFP) - Air traffic controllers will strike.").unwrap();
+        assert_eq!(found.place.as_deref(), Some("Paris"));
+        let found = dateline_prefix("NAIROBI, Kenya (AP) — Rangers counted.").unwrap();
+        assert_eq!(found.place.as_deref(), Some("NAIROBI, Kenya"));
     }
 
     #[test]
@@ -324,9 +407,13 @@ mod tests {
 
     #[test]
     fn ap_copyright_and_mentions() {
-        let rights = copyright("Copyright 2024 The Associated Press. All rights reserved.").unwrap();
+        let rights =
+            copyright("Copyright 2024 The Associated Press. All rights reserved.").unwrap();
         assert_eq!(rights.holder.as_deref(), Some("The Associated Press"));
         assert_eq!(rights.year, Some(2024));
+        let afp = copyright("© Agence France-Presse 2024").unwrap();
+        assert_eq!(afp.holder.as_deref(), Some("Agence France-Presse"));
+        assert_eq!(afp.year, Some(2024));
         assert!(copyright("The court ruled the copyright claim was filed too late.").is_none());
         assert!(
             copyright("This material may not be published, broadcast, rewritten or redistributed.")
@@ -347,8 +434,13 @@ mod tests {
             vec!["Sylvie Corbet", "Frances D’Emilio"]
         );
         assert_eq!(
-            contributors("Reporting by Andrew Osborn in Moscow; Editing by Alex Richardson").unwrap(),
+            contributors("Reporting by Andrew Osborn in Moscow; Editing by Alex Richardson")
+                .unwrap(),
             vec!["Andrew Osborn", "Alex Richardson"]
+        );
+        assert_eq!(
+            contributors("CNN’s Jonah Feld and Aisha Rahimi contributed to this report.").unwrap(),
+            vec!["Jonah Feld", "Aisha Rahimi"]
         );
         assert!(contributors("Reuters contributed to the fund that rebuilt the school.").is_none());
         assert!(contributors("Many donors contributed.").is_none());
@@ -356,10 +448,14 @@ mod tests {
 
     #[test]
     fn credits_and_captions() {
-        assert!(is_credit("Alexander Kazakov, Sputnik, Kremlin Pool Photo via AP"));
+        assert!(is_credit(
+            "Alexander Kazakov, Sputnik, Kremlin Pool Photo via AP"
+        ));
         assert!(is_credit("(AP Photo/Evan Vucci)"));
         assert!(is_credit("Chip Somodevilla/Getty Images"));
-        assert!(!is_credit("Putin spoke to reporters, according to Reuters."));
+        assert!(!is_credit(
+            "Putin spoke to reporters, according to Reuters."
+        ));
         assert!(!is_credit("The photo agency said it would appeal"));
         assert!(is_caption(
             "Russian President Vladimir Putin chairs a meeting with members of the government via videoconference at the Novo-Ogaryovo state residence Sept. 11, 2024."

@@ -115,7 +115,12 @@ fn convert(feed: Feed, limits: ParseLimits) -> ParsedFeed {
         .map(convert_entry)
         .collect();
     let dropped_items = total - items.len();
-    ParsedFeed { format, meta, items, dropped_items }
+    ParsedFeed {
+        format,
+        meta,
+        items,
+        dropped_items,
+    }
 }
 
 fn convert_entry(entry: Entry) -> RawItem {
@@ -134,7 +139,10 @@ fn convert_entry(entry: Entry) -> RawItem {
                 .content
                 .iter()
                 .find_map(|content| content.url.as_ref().map(|url| url.to_string())),
-            caption: object.description.map(text_content).or(object.title.map(text_content)),
+            caption: object
+                .description
+                .map(text_content)
+                .or(object.title.map(text_content)),
             credit: non_empty_join(object.credits.into_iter().map(|credit| credit.entity)),
         })
         .collect();
@@ -168,7 +176,10 @@ fn text_content(text: Text) -> String {
 }
 
 fn non_empty_join(parts: impl Iterator<Item = String>) -> Option<String> {
-    let joined = parts.filter(|part| !part.trim().is_empty()).collect::<Vec<_>>().join("; ");
+    let joined = parts
+        .filter(|part| !part.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
     Some(joined).filter(|joined| !joined.is_empty())
 }
 
@@ -216,14 +227,26 @@ mod tests {
         assert_eq!(parsed.items.len(), 2);
         let first = &parsed.items[0];
         assert_eq!(first.guid.as_deref(), Some("ap-fed-rates-1"));
-        assert_eq!(first.url.as_deref(), Some("https://apnews.example/article/fed-rates-1"));
+        assert_eq!(
+            first.url.as_deref(),
+            Some("https://apnews.example/article/fed-rates-1")
+        );
         assert_eq!(first.authors, vec!["Christopher Rugaber".to_owned()]);
-        assert!(first.content.as_deref().unwrap().contains("WASHINGTON (AP)"));
+        assert!(
+            first
+                .content
+                .as_deref()
+                .unwrap()
+                .contains("WASHINGTON (AP)")
+        );
         assert_eq!(
             first.summary.as_deref(),
             Some("The Federal Reserve left its key rate unchanged.")
         );
-        assert_eq!(first.published.unwrap().to_rfc3339(), "2024-09-18T18:00:00+00:00");
+        assert_eq!(
+            first.published.unwrap().to_rfc3339(),
+            "2024-09-18T18:00:00+00:00"
+        );
     }
 
     #[test]
@@ -250,7 +273,10 @@ mod tests {
             </feed>"#;
         let parsed = parse_feed(atom.as_bytes(), None, ParseLimits::default()).unwrap();
         assert_eq!(parsed.format, FeedFormat::Atom);
-        assert_eq!(parsed.items[0].content.as_deref(), Some("<p>Stocks rose.</p>"));
+        assert_eq!(
+            parsed.items[0].content.as_deref(),
+            Some("<p>Stocks rose.</p>")
+        );
 
         let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"AFP",
             "items":[{"id":"afp-1","content_text":"Paris (AFP) - Text.","title":"T"}]}"#;
@@ -268,6 +294,9 @@ mod tests {
 
         let broken = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>x</title><item><title>unclosed";
         let err = parse_feed(broken.as_bytes(), None, ParseLimits::default()).unwrap_err();
-        assert!(matches!(err, ParseError::Malformed { .. } | ParseError::NotAFeed { .. }));
+        assert!(matches!(
+            err,
+            ParseError::Malformed { .. } | ParseError::NotAFeed { .. }
+        ));
     }
 }

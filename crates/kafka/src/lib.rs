@@ -75,7 +75,11 @@ impl ProducerConfig {
     /// Returns the librdkafka client configuration, or an error naming a
     /// pass-through key that conflicts with one this crate manages.
     pub fn to_client_config(&self) -> Result<ClientConfig, PublishError> {
-        if let Some(key) = self.librdkafka.keys().find(|key| MANAGED_KEYS.contains(&key.as_str())) {
+        if let Some(key) = self
+            .librdkafka
+            .keys()
+            .find(|key| MANAGED_KEYS.contains(&key.as_str()))
+        {
             return Err(PublishError::ConflictingOption { key: key.clone() });
         }
         let mut config = ClientConfig::new();
@@ -84,7 +88,10 @@ impl ProducerConfig {
             .set("client.id", &self.client_id)
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("message.timeout.ms", self.delivery_timeout.as_millis().to_string())
+            .set(
+                "message.timeout.ms",
+                self.delivery_timeout.as_millis().to_string(),
+            )
             .set("linger.ms", self.linger.as_millis().to_string())
             .set("compression.type", &self.compression);
         for (key, value) in &self.librdkafka {
@@ -189,13 +196,19 @@ impl PendingDelivery {
     /// Waits for the broker's acknowledgement.
     pub async fn wait(self) -> Result<DeliveryReceipt, PublishError> {
         match self.future.await {
-            Ok(Ok(delivery)) => {
-                Ok(DeliveryReceipt { partition: delivery.partition, offset: delivery.offset })
-            }
-            Ok(Err((source, _message))) => {
-                Err(PublishError::Delivery { topic: self.topic, key: self.key, source })
-            }
-            Err(_canceled) => Err(PublishError::Canceled { topic: self.topic, key: self.key }),
+            Ok(Ok(delivery)) => Ok(DeliveryReceipt {
+                partition: delivery.partition,
+                offset: delivery.offset,
+            }),
+            Ok(Err((source, _message))) => Err(PublishError::Delivery {
+                topic: self.topic,
+                key: self.key,
+                source,
+            }),
+            Err(_canceled) => Err(PublishError::Canceled {
+                topic: self.topic,
+                key: self.key,
+            }),
         }
     }
 }
@@ -210,8 +223,10 @@ impl Publisher {
     /// Creates the producer. Connecting is lazy: this succeeds while the
     /// broker is down.
     pub fn new(config: ProducerConfig) -> Result<Self, PublishError> {
-        let producer: FutureProducer =
-            config.to_client_config()?.create().map_err(PublishError::Client)?;
+        let producer: FutureProducer = config
+            .to_client_config()?
+            .create()
+            .map_err(PublishError::Client)?;
         Ok(Self { producer, config })
     }
 
@@ -223,7 +238,10 @@ impl Publisher {
     /// Checks that the broker answers and, when configured, creates the
     /// topic if it does not exist. Waits at most `timeout`.
     pub async fn prepare_topic(&self, timeout: Duration) -> Result<(), PublishError> {
-        let topic_error = |source| PublishError::Topic { topic: self.config.topic.clone(), source };
+        let topic_error = |source| PublishError::Topic {
+            topic: self.config.topic.clone(),
+            source,
+        };
         if self.config.create_topic {
             let admin: AdminClient<DefaultClientContext> = self
                 .config
@@ -235,8 +253,13 @@ impl Publisher {
                 self.config.topic_partitions,
                 TopicReplication::Fixed(self.config.topic_replication_factor),
             );
-            let options = AdminOptions::new().operation_timeout(Some(timeout)).request_timeout(Some(timeout));
-            let results = admin.create_topics([&new_topic], &options).await.map_err(topic_error)?;
+            let options = AdminOptions::new()
+                .operation_timeout(Some(timeout))
+                .request_timeout(Some(timeout));
+            let results = admin
+                .create_topics([&new_topic], &options)
+                .await
+                .map_err(topic_error)?;
             for result in results {
                 match result {
                     Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -249,7 +272,10 @@ impl Publisher {
         let producer = self.producer.clone();
         let topic = self.config.topic.clone();
         tokio::task::spawn_blocking(move || {
-            producer.client().fetch_metadata(Some(&topic), Timeout::After(timeout)).map(|_| ())
+            producer
+                .client()
+                .fetch_metadata(Some(&topic), Timeout::After(timeout))
+                .map(|_| ())
         })
         .await
         .map_err(|_| topic_error(KafkaError::Canceled))?
@@ -268,11 +294,15 @@ impl Publisher {
         loop {
             let mut owned_headers = OwnedHeaders::new_with_capacity(headers.len());
             for (name, value) in headers {
-                owned_headers =
-                    owned_headers.insert(Header { key: name, value: Some(value.as_bytes()) });
+                owned_headers = owned_headers.insert(Header {
+                    key: name,
+                    value: Some(value.as_bytes()),
+                });
             }
-            let record =
-                FutureRecord::to(&self.config.topic).key(key).payload(payload).headers(owned_headers);
+            let record = FutureRecord::to(&self.config.topic)
+                .key(key)
+                .payload(payload)
+                .headers(owned_headers);
             match self.producer.send_result(record) {
                 Ok(future) => {
                     return Ok(PendingDelivery {
@@ -313,13 +343,22 @@ impl Publisher {
 /// Returns the Kafka headers of a record: the CloudEvents Kafka binding
 /// (binary mode) plus the schema name and the story version.
 pub fn record_headers(record: &Record) -> Vec<(&'static str, String)> {
-    let time = record.updated_at.or(record.published_at).unwrap_or(record.fetched_at);
+    let time = record
+        .updated_at
+        .or(record.published_at)
+        .unwrap_or(record.fetched_at);
     vec![
         ("ce_specversion", "1.0".to_owned()),
         ("ce_type", "org.wirefeed.article.published".to_owned()),
-        ("ce_source", format!("wirefeed:feed:{}", record.source.feed_id)),
+        (
+            "ce_source",
+            format!("wirefeed:feed:{}", record.source.feed_id),
+        ),
         ("ce_id", format!("{}:{}", record.id, record.version)),
-        ("ce_time", time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        (
+            "ce_time",
+            time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
         ("ce_subject", record.id.to_string()),
         ("ce_dataschema", SCHEMA.to_owned()),
         ("content-type", "application/json".to_owned()),
@@ -350,7 +389,9 @@ mod tests {
     #[test]
     fn delivery_guarantees_are_set_and_cannot_be_overridden() {
         let mut config = config();
-        config.librdkafka.insert("security.protocol".to_owned(), "SASL_SSL".to_owned());
+        config
+            .librdkafka
+            .insert("security.protocol".to_owned(), "SASL_SSL".to_owned());
         let client = config.to_client_config().unwrap();
         assert_eq!(client.get("enable.idempotence"), Some("true"));
         assert_eq!(client.get("acks"), Some("all"));

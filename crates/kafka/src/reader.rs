@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Headers, Message};
 
 /// Where a reader starts.
@@ -66,7 +66,10 @@ pub struct TopicReader {
 impl TopicReader {
     /// Subscribes to `topic` on `bootstrap_servers`.
     pub fn new(bootstrap_servers: &str, topic: &str, start: StartAt) -> Result<Self, ReadError> {
-        let read_error = |source| ReadError { topic: topic.to_owned(), source };
+        let read_error = |source| ReadError {
+            topic: topic.to_owned(),
+            source,
+        };
         let group = format!(
             "wirefeed-reader-{}-{}",
             std::process::id(),
@@ -90,14 +93,32 @@ impl TopicReader {
             .create()
             .map_err(read_error)?;
         consumer.subscribe(&[topic]).map_err(read_error)?;
-        Ok(Self { consumer, topic: topic.to_owned() })
+        Ok(Self {
+            consumer,
+            topic: topic.to_owned(),
+        })
     }
 
     /// Returns the next record, or `None` when none arrives within `idle`.
+    ///
+    /// A topic that does not exist yet is waited for, like `tail -F` waits
+    /// for a file: its producer may not have created it yet.
     pub async fn next(&self, idle: Duration) -> Result<Option<ConsumedRecord>, ReadError> {
-        let message = match tokio::time::timeout(idle, self.consumer.recv()).await {
-            Err(_elapsed) => return Ok(None),
-            Ok(result) => result.map_err(|source| ReadError { topic: self.topic.clone(), source })?,
+        let deadline = tokio::time::Instant::now() + idle;
+        let message = loop {
+            match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                Err(_elapsed) => return Ok(None),
+                Ok(Ok(message)) => break message,
+                Ok(Err(source))
+                    if source.rdkafka_error_code()
+                        == Some(RDKafkaErrorCode::UnknownTopicOrPartition) => {}
+                Ok(Err(source)) => {
+                    return Err(ReadError {
+                        topic: self.topic.clone(),
+                        source,
+                    });
+                }
+            }
         };
         let headers = message
             .headers()

@@ -111,8 +111,14 @@ pub struct Body {
 impl Body {
     /// Returns a body of `paragraphs` with its word count.
     pub fn new(paragraphs: Vec<String>) -> Self {
-        let word_count = paragraphs.iter().map(|p| p.split_whitespace().count()).sum();
-        Self { paragraphs, word_count }
+        let word_count = paragraphs
+            .iter()
+            .map(|p| p.split_whitespace().count())
+            .sum();
+        Self {
+            paragraphs,
+            word_count,
+        }
     }
 }
 

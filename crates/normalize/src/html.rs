@@ -23,9 +23,39 @@ const PAGE_FURNITURE: &[&str] = &["nav", "header", "footer", "aside", "form", "m
 
 /// Elements that start and end a paragraph.
 const BLOCKS: &[&str] = &[
-    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-    "section", "article", "header", "footer", "figure", "figcaption", "table", "tr", "dl", "dt",
-    "dd", "hr", "address", "main", "aside", "nav", "caption", "center", "details", "summary",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+    "table",
+    "tr",
+    "dl",
+    "dt",
+    "dd",
+    "hr",
+    "address",
+    "main",
+    "aside",
+    "nav",
+    "caption",
+    "center",
+    "details",
+    "summary",
 ];
 
 /// Returns true when `input` contains an HTML tag, comment or doctype.
@@ -88,9 +118,9 @@ pub fn html_page_to_article_parts(html: &str) -> PageParts {
         .or_else(|| first_text("h1"));
     let language = first_attr("html", "lang");
     let canonical_url = first_attr("link[rel='canonical']", "href");
-    let root = ["article", "main", "body"].iter().find_map(|css| {
-        select(css).and_then(|selector| document.select(&selector).next())
-    });
+    let root = ["article", "main", "body"]
+        .iter()
+        .find_map(|css| select(css).and_then(|selector| document.select(&selector).next()));
     let mut collector = Collector::new(PAGE_FURNITURE);
     match root {
         Some(element) => collector.walk(*element),
@@ -98,10 +128,18 @@ pub fn html_page_to_article_parts(html: &str) -> PageParts {
     }
     let mut paragraphs = collector.finish();
     // A page's own headline usually repeats as the body's first block.
-    if paragraphs.first().is_some_and(|first| Some(first) == title.as_ref()) {
+    if paragraphs
+        .first()
+        .is_some_and(|first| Some(first) == title.as_ref())
+    {
         paragraphs.remove(0);
     }
-    PageParts { title, language, canonical_url, paragraphs }
+    PageParts {
+        title,
+        language,
+        canonical_url,
+        paragraphs,
+    }
 }
 
 struct Collector {
@@ -112,7 +150,11 @@ struct Collector {
 
 impl Collector {
     fn new(skipped_extra: &'static [&'static str]) -> Self {
-        Self { skipped_extra, current: String::new(), paragraphs: Vec::new() }
+        Self {
+            skipped_extra,
+            current: String::new(),
+            paragraphs: Vec::new(),
+        }
     }
 
     /// Walks the subtree under `node` iteratively (`traverse` yields open
@@ -195,7 +237,10 @@ mod tests {
 
     #[test]
     fn broken_markup_does_not_fail() {
-        assert_eq!(html_to_paragraphs("<p>Unclosed <b>bold<p>Next"), vec!["Unclosed bold", "Next"]);
+        assert_eq!(
+            html_to_paragraphs("<p>Unclosed <b>bold<p>Next"),
+            vec!["Unclosed bold", "Next"]
+        );
     }
 
     #[test]
@@ -216,7 +261,13 @@ mod tests {
         let parts = html_page_to_article_parts(page);
         assert_eq!(parts.title.as_deref(), Some("Story headline"));
         assert_eq!(parts.language.as_deref(), Some("en-GB"));
-        assert_eq!(parts.canonical_url.as_deref(), Some("https://news.example/story"));
-        assert_eq!(parts.paragraphs, vec!["LONDON (Reuters) - First.", "Second."]);
+        assert_eq!(
+            parts.canonical_url.as_deref(),
+            Some("https://news.example/story")
+        );
+        assert_eq!(
+            parts.paragraphs,
+            vec!["LONDON (Reuters) - First.", "Second."]
+        );
     }
 }

@@ -59,8 +59,16 @@ impl NormalizeError {
 /// Turns one raw item into an article.
 pub fn normalize(item: RawItem, ctx: &FeedContext<'_>) -> Result<Article, NormalizeError> {
     let title = item.title.as_deref().map(inline_text).unwrap_or_default();
-    let content_paragraphs = item.content.as_deref().map(markup_to_paragraphs).unwrap_or_default();
-    let summary_paragraphs = item.summary.as_deref().map(markup_to_paragraphs).unwrap_or_default();
+    let content_paragraphs = item
+        .content
+        .as_deref()
+        .map(markup_to_paragraphs)
+        .unwrap_or_default();
+    let summary_paragraphs = item
+        .summary
+        .as_deref()
+        .map(markup_to_paragraphs)
+        .unwrap_or_default();
     let (paragraphs, summary) = if content_paragraphs.is_empty() {
         (summary_paragraphs, None)
     } else {
@@ -70,15 +78,24 @@ pub fn normalize(item: RawItem, ctx: &FeedContext<'_>) -> Result<Article, Normal
     if title.is_empty() && paragraphs.is_empty() {
         return Err(NormalizeError::Empty);
     }
-    let url = item.url.as_deref().and_then(|link| absolute_url(link, &ctx.source.feed_url));
+    let url = item
+        .url
+        .as_deref()
+        .and_then(|link| absolute_url(link, &ctx.source.feed_url));
     let canonical_url = url.as_deref().map(canonicalize_url);
-    let guid = item.guid.map(|guid| guid.trim().to_owned()).filter(|guid| !guid.is_empty());
+    let guid = item
+        .guid
+        .map(|guid| guid.trim().to_owned())
+        .filter(|guid| !guid.is_empty());
     let provider = ctx.source.provider.as_str();
     let id = match (&guid, &canonical_url) {
         (Some(guid), _) => StoryId::from_provider_guid(provider, guid),
         (None, Some(canonical)) => StoryId::from_provider_guid(provider, canonical),
         (None, None) => {
-            let published = item.published.map(|time| time.to_rfc3339()).unwrap_or_default();
+            let published = item
+                .published
+                .map(|time| time.to_rfc3339())
+                .unwrap_or_default();
             StoryId::from_provider_guid(provider, &format!("{title}\u{1f}{published}"))
         }
     };
@@ -97,11 +114,21 @@ pub fn normalize(item: RawItem, ctx: &FeedContext<'_>) -> Result<Article, Normal
         title,
         summary,
         published_at: item.published,
-        updated_at: item.updated.filter(|updated| Some(*updated) != item.published),
+        updated_at: item
+            .updated
+            .filter(|updated| Some(*updated) != item.published),
         fetched_at: ctx.fetched_at,
         language,
-        authors: item.authors.iter().map(|name| clean_whitespace(name)).collect(),
-        rights: item.rights.as_deref().map(clean_whitespace).or(ctx.meta.rights.clone()),
+        authors: item
+            .authors
+            .iter()
+            .map(|name| clean_whitespace(name))
+            .collect(),
+        rights: item
+            .rights
+            .as_deref()
+            .map(clean_whitespace)
+            .or(ctx.meta.rights.clone()),
         media: item.media,
         paragraphs,
     })
@@ -109,7 +136,11 @@ pub fn normalize(item: RawItem, ctx: &FeedContext<'_>) -> Result<Article, Normal
 
 /// Returns paragraphs from HTML or plain text, whichever `input` is.
 pub fn markup_to_paragraphs(input: &str) -> Vec<String> {
-    if looks_like_html(input) { html_to_paragraphs(input) } else { text_to_paragraphs(input) }
+    if looks_like_html(input) {
+        html_to_paragraphs(input)
+    } else {
+        text_to_paragraphs(input)
+    }
 }
 
 /// Returns one line of plain text from a title-like field that may carry
@@ -160,7 +191,10 @@ fn canonicalize_url(url: &str) -> String {
 fn is_tracking_param(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     key.starts_with("utm_")
-        || matches!(key.as_str(), "fbclid" | "gclid" | "mc_cid" | "mc_eid" | "cmpid" | "taid")
+        || matches!(
+            key.as_str(),
+            "fbclid" | "gclid" | "mc_cid" | "mc_eid" | "cmpid" | "taid"
+        )
 }
 
 #[cfg(test)]
@@ -183,14 +217,19 @@ mod tests {
             source,
             meta,
             default_language: None,
-            fetched_at: DateTime::parse_from_rfc3339("2024-09-13T12:00:00Z").unwrap().into(),
+            fetched_at: DateTime::parse_from_rfc3339("2024-09-13T12:00:00Z")
+                .unwrap()
+                .into(),
         }
     }
 
     #[test]
     fn html_content_becomes_paragraphs_and_summary_is_kept() {
         let source = source();
-        let meta = FeedMeta { language: Some("en-US".to_owned()), ..FeedMeta::default() };
+        let meta = FeedMeta {
+            language: Some("en-US".to_owned()),
+            ..FeedMeta::default()
+        };
         let item = RawItem {
             guid: Some(" cnn-1 ".to_owned()),
             url: Some("/2024/09/13/putin.html?utm_source=rss#top".to_owned()),
@@ -201,7 +240,10 @@ mod tests {
         };
         let article = normalize(item, &ctx(&source, &meta)).unwrap();
         assert_eq!(article.title, "Putin & NATO");
-        assert_eq!(article.paragraphs, vec!["First paragraph.", "Second bold one."]);
+        assert_eq!(
+            article.paragraphs,
+            vec!["First paragraph.", "Second bold one."]
+        );
         assert_eq!(article.summary.as_deref(), Some("Putin warns NATO."));
         assert_eq!(article.language.as_deref(), Some("en"));
         assert_eq!(article.guid.as_deref(), Some("cnn-1"));
@@ -226,9 +268,15 @@ mod tests {
             ..RawItem::default()
         };
         let article = normalize(with_link, &ctx(&source, &meta)).unwrap();
-        assert_eq!(article.id, StoryId::from_provider_guid("CNN Wire", "https://wire.example/a"));
+        assert_eq!(
+            article.id,
+            StoryId::from_provider_guid("CNN Wire", "https://wire.example/a")
+        );
 
-        let bare = RawItem { title: Some("Only a title".to_owned()), ..RawItem::default() };
+        let bare = RawItem {
+            title: Some("Only a title".to_owned()),
+            ..RawItem::default()
+        };
         let first = normalize(bare.clone(), &ctx(&source, &meta)).unwrap();
         let second = normalize(bare, &ctx(&source, &meta)).unwrap();
         assert_eq!(first.id, second.id);

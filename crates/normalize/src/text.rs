@@ -47,7 +47,10 @@ mod tests {
 
     #[test]
     fn whitespace_is_folded_and_invisibles_removed() {
-        assert_eq!(clean_whitespace("  a\u{00a0}\u{2009}b\t\nc\u{200b}d\u{00ad}e  "), "a b cde");
+        assert_eq!(
+            clean_whitespace("  a\u{00a0}\u{2009}b\t\nc\u{200b}d\u{00ad}e  "),
+            "a b cde"
+        );
     }
 
     #[test]

@@ -226,7 +226,10 @@ impl Fetcher {
         match url.scheme() {
             "http" | "https" => self.fetch_http(feed_id, url, validators).await,
             "file" => self.fetch_file(feed_id, url, validators).await,
-            _ => Err(FetchError::Scheme { feed_id: feed_id.clone(), url: url.clone() }),
+            _ => Err(FetchError::Scheme {
+                feed_id: feed_id.clone(),
+                url: url.clone(),
+            }),
         }
     }
 
@@ -261,7 +264,10 @@ impl Fetcher {
             url: url.clone(),
             limit: self.config.max_body_bytes,
         };
-        if response.content_length().is_some_and(|len| len > self.config.max_body_bytes) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.config.max_body_bytes)
+        {
             return Err(too_large());
         }
         let header = |name| {
@@ -304,7 +310,10 @@ impl Fetcher {
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
         let Ok(path) = url.to_file_path() else {
-            return Err(FetchError::Scheme { feed_id: feed_id.clone(), url: url.clone() });
+            return Err(FetchError::Scheme {
+                feed_id: feed_id.clone(),
+                url: url.clone(),
+            });
         };
         let file_error = |source| FetchError::File {
             feed_id: feed_id.clone(),
@@ -317,7 +326,14 @@ impl Fetcher {
             .modified()
             .ok()
             .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
-            .map(|since| format!("mtime={}.{:09};len={}", since.as_secs(), since.subsec_nanos(), metadata.len()));
+            .map(|since| {
+                format!(
+                    "mtime={}.{:09};len={}",
+                    since.as_secs(),
+                    since.subsec_nanos(),
+                    metadata.len()
+                )
+            });
         if modified.is_some() && modified == validators.last_modified {
             return Ok(FetchOutcome::NotModified);
         }
@@ -343,7 +359,10 @@ impl Fetcher {
         }
         Ok(FetchOutcome::Fetched(Document {
             bytes,
-            validators: Validators { etag: None, last_modified: modified },
+            validators: Validators {
+                etag: None,
+                last_modified: modified,
+            },
             final_url: url.clone(),
             content_type: None,
         }))
@@ -353,13 +372,29 @@ impl Fetcher {
         let feed_id = feed_id.clone();
         let url = url.clone();
         if source.is_timeout() {
-            FetchError::Timeout { feed_id, url, timeout: self.config.timeout }
+            FetchError::Timeout {
+                feed_id,
+                url,
+                timeout: self.config.timeout,
+            }
         } else if source.is_redirect() {
-            FetchError::Redirects { feed_id, url, limit: self.config.max_redirects }
+            FetchError::Redirects {
+                feed_id,
+                url,
+                limit: self.config.max_redirects,
+            }
         } else if source.is_connect() {
-            FetchError::Connect { feed_id, url, source }
+            FetchError::Connect {
+                feed_id,
+                url,
+                source,
+            }
         } else {
-            FetchError::Http { feed_id, url, source }
+            FetchError::Http {
+                feed_id,
+                url,
+                source,
+            }
         }
     }
 }
@@ -385,13 +420,18 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("wirefeed-sources-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("feed.xml");
-        std::fs::File::create(&path).unwrap().write_all(b"<rss/>").unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(b"<rss/>")
+            .unwrap();
         let url = Url::from_file_path(&path).unwrap();
         let fetcher = Fetcher::new(config(1024)).unwrap();
         let feed = FeedId::new("local");
 
-        let FetchOutcome::Fetched(doc) =
-            fetcher.fetch(&feed, &url, &Validators::default()).await.unwrap()
+        let FetchOutcome::Fetched(doc) = fetcher
+            .fetch(&feed, &url, &Validators::default())
+            .await
+            .unwrap()
         else {
             panic!("first fetch must return the document");
         };
@@ -410,12 +450,18 @@ mod tests {
         let fetcher = Fetcher::new(config(1024)).unwrap();
         let feed = FeedId::new("big-feed");
         let url = Url::from_file_path(&path).unwrap();
-        let err = fetcher.fetch(&feed, &url, &Validators::default()).await.unwrap_err();
+        let err = fetcher
+            .fetch(&feed, &url, &Validators::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), "too_large");
         assert!(err.to_string().contains("big-feed"));
 
         let missing = Url::from_file_path(dir.join("missing.xml")).unwrap();
-        let err = fetcher.fetch(&feed, &missing, &Validators::default()).await.unwrap_err();
+        let err = fetcher
+            .fetch(&feed, &missing, &Validators::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), "file");
         assert!(err.to_string().contains("missing.xml"));
         std::fs::remove_dir_all(&dir).unwrap();

@@ -111,15 +111,29 @@ impl StateStore {
     /// Opens the store at `path`, creating it (and its directory) when
     /// missing.
     pub fn open(path: &Path) -> Result<Self, StateError> {
-        let open_error = |source: redb::Error| StateError::Open { path: path.to_owned(), source };
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        let open_error = |source: redb::Error| StateError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(|err| open_error(redb::Error::Io(err)))?;
         }
         let db = Database::create(path).map_err(|err| open_error(err.into()))?;
-        let store = Self { db, path: path.to_owned() };
-        let txn = store.db.begin_write().map_err(|err| open_error(err.into()))?;
-        txn.open_table(STORIES).map_err(|err| open_error(err.into()))?;
-        txn.open_table(FEEDS).map_err(|err| open_error(err.into()))?;
+        let store = Self {
+            db,
+            path: path.to_owned(),
+        };
+        let txn = store
+            .db
+            .begin_write()
+            .map_err(|err| open_error(err.into()))?;
+        txn.open_table(STORIES)
+            .map_err(|err| open_error(err.into()))?;
+        txn.open_table(FEEDS)
+            .map_err(|err| open_error(err.into()))?;
         txn.commit().map_err(|err| open_error(err.into()))?;
         Ok(store)
     }
@@ -151,15 +165,18 @@ impl StateStore {
             let mut table = txn.open_table(STORIES).map_err(|err| self.storage(err))?;
             for receipt in receipts {
                 let key = receipt.id.as_str();
-                let stored: Option<StoryState> = match table.get(key).map_err(|err| self.storage(err))? {
-                    Some(value) => Some(self.decode(key, value.value())?),
-                    None => None,
-                };
+                let stored: Option<StoryState> =
+                    match table.get(key).map_err(|err| self.storage(err))? {
+                        Some(value) => Some(self.decode(key, value.value())?),
+                        None => None,
+                    };
                 if stored.is_some_and(|stored| stored.version >= receipt.state.version) {
                     continue;
                 }
                 let bytes = encode(&receipt.state);
-                table.insert(key, bytes.as_slice()).map_err(|err| self.storage(err))?;
+                table
+                    .insert(key, bytes.as_slice())
+                    .map_err(|err| self.storage(err))?;
             }
         }
         txn.commit().map_err(|err| self.storage(err))
@@ -171,7 +188,9 @@ impl StateStore {
         {
             let mut table = txn.open_table(FEEDS).map_err(|err| self.storage(err))?;
             let bytes = encode(state);
-            table.insert(id.as_str(), bytes.as_slice()).map_err(|err| self.storage(err))?;
+            table
+                .insert(id.as_str(), bytes.as_slice())
+                .map_err(|err| self.storage(err))?;
         }
         txn.commit().map_err(|err| self.storage(err))
     }
@@ -189,12 +208,20 @@ impl StateStore {
         key: &str,
     ) -> Result<Option<T>, StateError> {
         let txn = self.db.begin_read().map_err(|err| self.storage(err))?;
-        let table = txn.open_table(definition).map_err(|err| self.storage(err))?;
+        let table = txn
+            .open_table(definition)
+            .map_err(|err| self.storage(err))?;
         let value = table.get(key).map_err(|err| self.storage(err))?;
-        value.map(|value| self.decode(key, value.value())).transpose()
+        value
+            .map(|value| self.decode(key, value.value()))
+            .transpose()
     }
 
-    fn decode<T: for<'de> Deserialize<'de>>(&self, key: &str, bytes: &[u8]) -> Result<T, StateError> {
+    fn decode<T: for<'de> Deserialize<'de>>(
+        &self,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<T, StateError> {
         serde_json::from_slice(bytes).map_err(|source| StateError::Corrupt {
             path: self.path.clone(),
             key: key.to_owned(),
@@ -203,7 +230,10 @@ impl StateStore {
     }
 
     fn storage(&self, err: impl Into<redb::Error>) -> StateError {
-        StateError::Storage { path: self.path.clone(), source: err.into() }
+        StateError::Storage {
+            path: self.path.clone(),
+            source: err.into(),
+        }
     }
 }
 
@@ -218,7 +248,11 @@ mod tests {
     fn receipt(id: &str, version: u32, hash: &str) -> Published {
         Published {
             id: StoryId::from_stored(id),
-            state: StoryState { version, content_hash: hash.to_owned(), published_at: 1_726_000_000 },
+            state: StoryState {
+                version,
+                content_hash: hash.to_owned(),
+                published_at: 1_726_000_000,
+            },
         }
     }
 
@@ -228,7 +262,9 @@ mod tests {
         let path = dir.path().join("nested/state.redb");
         {
             let store = StateStore::open(&path).unwrap();
-            store.commit_published(&[receipt("a", 1, "h1"), receipt("b", 1, "x")]).unwrap();
+            store
+                .commit_published(&[receipt("a", 1, "h1"), receipt("b", 1, "x")])
+                .unwrap();
             store.commit_published(&[receipt("a", 2, "h2")]).unwrap();
             store.commit_published(&[receipt("a", 1, "h1")]).unwrap();
         }

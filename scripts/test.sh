@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, lints, unit tests and the
+# end-to-end tests against a real local Apache Kafka broker.
+#
+# Starts the local broker (deploy/local/kafka.sh) when it is not running and
+# stops it again at the end if this script started it. Exits non-zero on any
+# failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wirefeed-target}"
+port="${WIREFEED_KAFKA_PORT:-9092}"
+export WIREFEED_KAFKA_BOOTSTRAP="${WIREFEED_KAFKA_BOOTSTRAP:-127.0.0.1:$port}"
+
+started_kafka=0
+stop_kafka() {
+    if [[ $started_kafka == 1 ]]; then
+        deploy/local/kafka.sh stop || true
+    fi
+}
+trap stop_kafka EXIT
+
+if ! deploy/local/kafka.sh status 2>/dev/null; then
+    deploy/local/kafka.sh start
+    started_kafka=1
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
