@@ -286,6 +286,46 @@ mod tests {
     }
 
     #[test]
+    fn rss_1_0_rdf_and_rss_0_91_are_read() {
+        let rdf = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+         xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="https://wire.example/dpa.rdf"><title>dpa English</title>
+    <link>https://wire.example/</link><description>dpa</description></channel>
+  <item rdf:about="https://wire.example/dpa/2024/09/13/bundestag">
+    <title>Bundestag debates budget</title>
+    <link>https://wire.example/dpa/2024/09/13/bundestag</link>
+    <description>BERLIN (dpa) - The Bundestag began its budget week.</description>
+    <dc:creator>Jana Weber</dc:creator>
+    <dc:date>2024-09-13T08:30:00+02:00</dc:date>
+  </item>
+</rdf:RDF>"#;
+        let parsed = parse_feed(rdf.as_bytes(), None, ParseLimits::default()).unwrap();
+        assert_eq!(parsed.format, FeedFormat::Rss);
+        let item = &parsed.items[0];
+        assert_eq!(
+            item.url.as_deref(),
+            Some("https://wire.example/dpa/2024/09/13/bundestag")
+        );
+        assert_eq!(item.authors, vec!["Jana Weber".to_owned()]);
+        assert_eq!(
+            item.published.unwrap().to_rfc3339(),
+            "2024-09-13T06:30:00+00:00"
+        );
+
+        let rss091 = r#"<?xml version="1.0"?><rss version="0.91"><channel>
+            <title>UPI Top</title><link>https://wire.example/upi</link><description>UPI</description>
+            <language>en</language>
+            <item><title>Storm nears coast</title><link>https://wire.example/upi/storm</link>
+            <description>MIAMI (UPI) -- The storm strengthened.</description></item>
+            </channel></rss>"#;
+        let parsed = parse_feed(rss091.as_bytes(), None, ParseLimits::default()).unwrap();
+        assert_eq!(parsed.format, FeedFormat::Rss);
+        assert_eq!(parsed.items[0].title.as_deref(), Some("Storm nears coast"));
+        assert_eq!(parsed.items[0].guid, None);
+    }
+
+    #[test]
     fn html_page_and_broken_xml_are_errors_with_kinds() {
         let html = "<!DOCTYPE html><html><body>Not here</body></html>";
         let err = parse_feed(html.as_bytes(), None, ParseLimits::default()).unwrap_err();

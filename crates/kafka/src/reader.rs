@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Headers, Message};
 
@@ -57,9 +58,25 @@ pub struct ReadError {
     pub source: KafkaError,
 }
 
+/// Client context that treats "topic does not exist yet" as the normal
+/// state of a topic whose producer has not started, not as an error.
+struct ReaderContext;
+
+impl ClientContext for ReaderContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::UnknownTopicOrPartition) {
+            tracing::debug!(error = %error, reason, "waiting for the topic to be created");
+        } else {
+            tracing::error!(error = %error, reason, "kafka client error");
+        }
+    }
+}
+
+impl ConsumerContext for ReaderContext {}
+
 /// Follows one topic.
 pub struct TopicReader {
-    consumer: StreamConsumer,
+    consumer: StreamConsumer<ReaderContext>,
     topic: String,
 }
 
@@ -78,7 +95,7 @@ impl TopicReader {
                 .map(|since| since.as_nanos())
                 .unwrap_or(0)
         );
-        let consumer: StreamConsumer = ClientConfig::new()
+        let consumer: StreamConsumer<ReaderContext> = ClientConfig::new()
             .set("bootstrap.servers", bootstrap_servers)
             .set("group.id", group)
             .set("enable.auto.commit", "false")
@@ -90,7 +107,7 @@ impl TopicReader {
                     StartAt::End => "latest",
                 },
             )
-            .create()
+            .create_with_context(ReaderContext)
             .map_err(read_error)?;
         consumer.subscribe(&[topic]).map_err(read_error)?;
         Ok(Self {
