@@ -145,12 +145,27 @@ pub fn markup_to_paragraphs(input: &str) -> Vec<String> {
 
 /// Returns one line of plain text from a title-like field that may carry
 /// markup.
+///
+/// Character references are decoded even without tags: feeds often escape
+/// titles twice, so `AT&amp;T` reaches us after XML decoding.
 pub fn inline_text(input: &str) -> String {
-    if looks_like_html(input) {
+    if looks_like_html(input) || has_character_reference(input) {
         html_to_paragraphs(input).join(" ")
     } else {
         clean_whitespace(input)
     }
+}
+
+/// Returns true when `input` contains something like `&amp;` or `&#8217;`.
+fn has_character_reference(input: &str) -> bool {
+    input.match_indices('&').any(|(start, _)| {
+        let rest = &input[start + 1..];
+        let name_len = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '#')
+            .count();
+        (1..=10).contains(&name_len) && rest[name_len..].starts_with(';')
+    })
 }
 
 /// Returns the ISO 639-1 code of a language tag (`en-US` → `en`), or `None`
