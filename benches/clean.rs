@@ -51,6 +51,7 @@ fn bench(c: &mut Criterion) {
         },
         default_language: None,
         fetched_at: Utc::now(),
+        cleaner: std::sync::Arc::new(wirefeed_extract::Cleaner::builtin()),
     };
 
     let mut group = c.benchmark_group("cnn_fixture");
@@ -59,7 +60,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| item_to_record(black_box(item.clone()), black_box(&ctx)))
     });
     group.bench_function("clean_only", |b| {
-        b.iter(|| wirefeed_extract::clean(black_box(&paragraphs)))
+        b.iter(|| ctx.cleaner.clean(black_box(&paragraphs)))
     });
     group.bench_function("html_to_paragraphs", |b| {
         b.iter(|| wirefeed_normalize::html_to_paragraphs(black_box(&html)))

@@ -7,10 +7,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
+use wirefeed_extract::{Cleaner, RulePack, RulesError};
 use wirefeed_kafka::ProducerConfig;
 use wirefeed_model::FeedId;
 use wirefeed_sources::HttpConfig;
@@ -30,6 +32,9 @@ pub struct FileConfig {
     /// Pipeline sizing.
     #[serde(default)]
     pub pipeline: PipelineSection,
+    /// Cleaning options.
+    #[serde(default)]
+    pub cleaning: CleaningSection,
     /// Defaults applied to every feed.
     #[serde(default)]
     pub feed_defaults: FeedDefaults,
@@ -225,6 +230,37 @@ const fn default_shutdown_timeout_secs() -> u64 {
     30
 }
 
+/// `[cleaning]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleaningSection {
+    /// The rule pack; relative paths are relative to the config file. When
+    /// unset, the pack built into the binary.
+    pub rules: Option<PathBuf>,
+}
+
+impl CleaningSection {
+    /// Loads and validates the rule pack (the built-in one when none is
+    /// configured); `base_dir` resolves a relative path.
+    pub fn load(&self, base_dir: &Path) -> Result<Cleaner, ConfigError> {
+        let Some(rules) = &self.rules else {
+            return Ok(Cleaner::builtin());
+        };
+        load_rules(&resolve(base_dir, rules))
+    }
+}
+
+/// Loads and validates a rule pack file.
+pub fn load_rules(path: &Path) -> Result<Cleaner, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let pack = RulePack::from_toml(&text, &path.display().to_string())
+        .map_err(|source| ConfigError::Rules { source })?;
+    Ok(Cleaner::new(pack))
+}
+
 /// `[feed_defaults]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -292,6 +328,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// The feeds.
     pub feeds: Vec<Feed>,
+    /// The cleaner built from the rule pack.
+    pub cleaner: Arc<Cleaner>,
 }
 
 /// One validated feed.
@@ -330,6 +368,12 @@ pub enum ConfigError {
         path: PathBuf,
         /// The parser's message, with line and key.
         message: String,
+    },
+    /// The cleaning rule pack is invalid.
+    #[error(transparent)]
+    Rules {
+        /// What is wrong with it.
+        source: RulesError,
     },
     /// A value is out of range or inconsistent.
     #[error("invalid config {path}: {key}: {message}", path = path.display())]
@@ -476,7 +520,9 @@ impl FileConfig {
             0 => std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
             count => positive("pipeline.workers", count)?,
         };
+        let cleaner = Arc::new(self.cleaning.load(base_dir)?);
         Ok(Settings {
+            cleaner,
             state_path: resolve(base_dir, &self.state.path),
             producer,
             max_in_flight: positive("kafka.max_in_flight", self.kafka.max_in_flight)?,
@@ -609,6 +655,30 @@ mod tests {
             .validate_and_build(path)
             .unwrap_err();
         assert!(err.to_string().contains("enable.idempotence"), "{err}");
+    }
+
+    #[test]
+    fn broken_rule_pack_is_refused_with_its_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules =
+            wirefeed_extract::BUILTIN_RULES.replacen("kind = \"promo\"", "kind = \"promos\"", 1);
+        std::fs::write(dir.path().join("rules.toml"), rules).unwrap();
+        let config = "[kafka]\ntopic = \"a\"\n[cleaning]\nrules = \"rules.toml\"\n";
+        let path = dir.path().join("wirefeed.toml");
+        let err = FileConfig::parse(config, &path)
+            .unwrap()
+            .validate_and_build(&path)
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("rules.toml"), "{message}");
+        assert!(message.contains("promos"), "{message}");
+
+        let missing = "[kafka]\ntopic = \"a\"\n[cleaning]\nrules = \"nowhere.toml\"\n";
+        let err = FileConfig::parse(missing, &path)
+            .unwrap()
+            .validate_and_build(&path)
+            .unwrap_err();
+        assert!(err.to_string().contains("nowhere.toml"), "{err}");
     }
 
     #[test]

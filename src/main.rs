@@ -2,8 +2,9 @@
 //! (`fetch`, `clean`, `tail`).
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -13,6 +14,7 @@ use tracing_subscriber::EnvFilter;
 use wirefeed::config::{FileConfig, HttpSection};
 use wirefeed::process::{DocumentContext, document_to_record, item_to_record};
 use wirefeed::{RunMode, Settings};
+use wirefeed_extract::Cleaner;
 use wirefeed_kafka::{StartAt, TopicReader};
 use wirefeed_model::{ArticleSource, FeedId};
 use wirefeed_sources::{FetchOutcome, Fetcher, Validators};
@@ -56,9 +58,13 @@ enum Command {
         /// Provider name used in records and story ids (default: the feed title).
         #[arg(long)]
         provider: Option<String>,
-        /// Takes HTTP settings (user agent, timeouts, limits) from this config.
+        /// Takes HTTP settings (user agent, timeouts, limits) and the
+        /// cleaning rule pack from this config.
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Cleaning rule pack (default: the config's, else the built-in one).
+        #[arg(long)]
+        rules: Option<PathBuf>,
     },
     /// Cleans single articles (plain text, title on the first line, or an
     /// HTML page) and prints one record per input as JSON.
@@ -72,6 +78,28 @@ enum Command {
         /// Pretty-prints the JSON.
         #[arg(long)]
         pretty: bool,
+        /// Cleaning rule pack (default: the built-in one).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Scores the cleaner on a labelled corpus (see
+    /// crates/extract/tests/corpus/README.md): precision and recall of cut
+    /// lines by kind, and body paragraphs kept verbatim.
+    EvalClean {
+        /// The corpus folder (searched recursively for *.txt).
+        dir: PathBuf,
+        /// Cleaning rule pack (default: the built-in one).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Lists every mistake.
+        #[arg(long)]
+        mistakes: bool,
+        /// Exits 1 when overall precision is below this.
+        #[arg(long)]
+        min_precision: Option<f64>,
+        /// Exits 1 when overall recall is below this.
+        #[arg(long)]
+        min_recall: Option<f64>,
     },
     /// Prints records from a topic as JSON lines.
     Tail {
@@ -176,12 +204,27 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             target,
             provider,
             config,
-        } => fetch(&target, provider, config).await,
+            rules,
+        } => fetch(&target, provider, config, rules).await,
         Command::Clean {
             files,
             provider,
             pretty,
-        } => clean(&files, &provider, pretty),
+            rules,
+        } => clean(&files, &provider, pretty, &cleaner(rules.as_deref())?),
+        Command::EvalClean {
+            dir,
+            rules,
+            mistakes,
+            min_precision,
+            min_recall,
+        } => eval_clean(
+            &dir,
+            &cleaner(rules.as_deref())?,
+            mistakes,
+            min_precision,
+            min_recall,
+        ),
         Command::Tail {
             topic,
             brokers,
@@ -211,14 +254,33 @@ async fn run(config: PathBuf, once: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(summary.exit_code()))
 }
 
+/// The cleaner of `--rules`, or the built-in one.
+fn cleaner(rules: Option<&Path>) -> anyhow::Result<Cleaner> {
+    Ok(match rules {
+        Some(path) => wirefeed::config::load_rules(path)?,
+        None => Cleaner::builtin(),
+    })
+}
+
 async fn fetch(
     target: &str,
     provider: Option<String>,
     config: Option<PathBuf>,
+    rules: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let http = match &config {
-        Some(path) => FileConfig::load(path)?.http,
-        None => HttpSection::default(),
+    let (http, config_cleaner) = match &config {
+        Some(path) => {
+            let file = FileConfig::load(path)?;
+            let base_dir = path.parent().unwrap_or(Path::new("."));
+            let config_cleaner = file.cleaning.load(base_dir)?;
+            (file.http, Some(config_cleaner))
+        }
+        None => (HttpSection::default(), None),
+    };
+    let cleaner = match (rules, config_cleaner) {
+        (Some(path), _) => wirefeed::config::load_rules(&path)?,
+        (None, Some(config_cleaner)) => config_cleaner,
+        (None, None) => Cleaner::builtin(),
     };
     let base_dir = std::env::current_dir().context("cannot read the current directory")?;
     let url = wirefeed::config::feed_url(target, &base_dir)
@@ -255,6 +317,7 @@ async fn fetch(
         meta: parsed.meta,
         default_language: None,
         fetched_at,
+        cleaner: Arc::new(cleaner),
     };
     let mut stdout = std::io::stdout().lock();
     let mut rejected = 0;
@@ -278,7 +341,12 @@ async fn fetch(
     })
 }
 
-fn clean(files: &[String], provider: &str, pretty: bool) -> anyhow::Result<ExitCode> {
+fn clean(
+    files: &[String],
+    provider: &str,
+    pretty: bool,
+    cleaner: &Cleaner,
+) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     for name in files {
         let input = if name == "-" {
@@ -291,7 +359,7 @@ fn clean(files: &[String], provider: &str, pretty: bool) -> anyhow::Result<ExitC
             let bytes = std::fs::read(name).with_context(|| format!("cannot read {name}"))?;
             String::from_utf8_lossy(&bytes).into_owned()
         };
-        let record = document_to_record(&input, name, provider)
+        let record = document_to_record(&input, name, provider, cleaner)
             .with_context(|| format!("cannot clean {name}"))?;
         if pretty {
             serde_json::to_writer_pretty(&mut stdout, &record)?;
@@ -302,6 +370,58 @@ fn clean(files: &[String], provider: &str, pretty: bool) -> anyhow::Result<ExitC
     }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn eval_clean(
+    dir: &Path,
+    cleaner: &Cleaner,
+    mistakes: bool,
+    min_precision: Option<f64>,
+    min_recall: Option<f64>,
+) -> anyhow::Result<ExitCode> {
+    let mut files = Vec::new();
+    collect_txt_files(dir, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        bail!("no corpus files (*.txt) under {}", dir.display());
+    }
+    let mut articles = Vec::with_capacity(files.len());
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.strip_prefix(dir).unwrap_or(file).display().to_string();
+        articles.push(wirefeed_extract::eval::parse_article(&text, &name)?);
+    }
+    let report = wirefeed_extract::eval::score(&articles, cleaner);
+    print!("{}", report.render(mistakes));
+    let precision = report.overall.precision();
+    let recall = report.overall.recall();
+    let below = min_precision.is_some_and(|bar| precision < bar)
+        || min_recall.is_some_and(|bar| recall < bar);
+    if below {
+        eprintln!(
+            "wirefeed: cleaner below the bar: precision {precision:.4}, recall {recall:.4} \
+             (wanted {} / {})",
+            min_precision.map_or("-".to_owned(), |bar| bar.to_string()),
+            min_recall.map_or("-".to_owned(), |bar| bar.to_string())
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn collect_txt_files(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            collect_txt_files(&path, files)?;
+        } else if path.extension().is_some_and(|ext| ext == "txt") {
+            files.push(path);
+        }
+    }
+    Ok(())
 }
 
 async fn tail(

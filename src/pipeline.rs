@@ -31,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
+use wirefeed_extract::Cleaner;
 use wirefeed_formats::ParseLimits;
 use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher};
 use wirefeed_model::{ArticleSource, RawItem, Record, StoryId};
@@ -243,6 +244,7 @@ pub async fn run(
     for feed in settings.feeds.iter().cloned() {
         let poller = Poller {
             feed,
+            cleaner: settings.cleaner.clone(),
             fetcher: fetcher.clone(),
             state: state.clone(),
             work_tx: work_tx.clone(),
@@ -296,6 +298,7 @@ pub async fn run(
 /// Polls one feed on its interval.
 struct Poller {
     feed: Feed,
+    cleaner: Arc<Cleaner>,
     fetcher: Fetcher,
     state: Arc<StateStore>,
     work_tx: mpsc::Sender<WorkItem>,
@@ -410,6 +413,7 @@ impl Poller {
             meta: parsed.meta,
             default_language: feed.language.clone(),
             fetched_at,
+            cleaner: self.cleaner.clone(),
         });
         let item_count = parsed.items.len();
         let mut acks = Vec::with_capacity(item_count);

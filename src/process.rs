@@ -2,8 +2,10 @@
 //! commands: normalize, then clean and build the record.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use wirefeed_extract::Cleaner;
 use wirefeed_model::{
     Article, ArticleSource, FeedFormat, FeedId, FeedMeta, RawItem, Record, StoryId,
 };
@@ -20,6 +22,8 @@ pub struct DocumentContext {
     pub default_language: Option<String>,
     /// When the document was fetched.
     pub fetched_at: DateTime<Utc>,
+    /// The cleaner (rule pack) to apply.
+    pub cleaner: Arc<Cleaner>,
 }
 
 /// Turns one raw item into a version-1 record.
@@ -31,7 +35,7 @@ pub fn item_to_record(raw: RawItem, ctx: &DocumentContext) -> Result<Record, Nor
         fetched_at: ctx.fetched_at,
     };
     let article = wirefeed_normalize::normalize(raw, &feed_ctx)?;
-    Ok(wirefeed_extract::enrich(article))
+    Ok(wirefeed_extract::enrich(article, &ctx.cleaner))
 }
 
 /// Turns a single article given as text into a record: an HTML page, or
@@ -43,6 +47,7 @@ pub fn document_to_record(
     input: &str,
     name: &str,
     provider: &str,
+    cleaner: &Cleaner,
 ) -> Result<Record, NormalizeError> {
     let (title, paragraphs, language, canonical_url) = if wirefeed_normalize::looks_like_html(input)
     {
@@ -94,5 +99,5 @@ pub fn document_to_record(
         media: Vec::new(),
         paragraphs,
     };
-    Ok(wirefeed_extract::enrich(article))
+    Ok(wirefeed_extract::enrich(article, cleaner))
 }

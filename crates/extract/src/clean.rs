@@ -1,17 +1,20 @@
-//! Wire-copy cleaning by position and shape.
+//! Wire-copy cleaning driven by a [`RulePack`].
 //!
-//! The top of a story may carry a lone date line, a byline and a dateline
-//! prefix; the rest may carry photo credits (with the caption just before
-//! them), contributor lines and copyright footers. Each paragraph is tested
-//! against the strict recognisers in `patterns`; whatever is cut is recorded
-//! in `removed` in body order.
+//! Each paragraph is matched against every rule at once (a `RegexSet`), then
+//! the candidate rules are tried in pack order: the first whose zone, word
+//! limit and check pass cuts the paragraph. A candidate that fails its word
+//! limit or check leaves the paragraph in the body and records it as a
+//! suspect. After the pass, dateline prefixes are cut from the lead
+//! paragraph, and a caption-shaped paragraph next to a photo credit is taken
+//! as that credit's caption.
 
+use chrono::NaiveDate;
+use regex::Captures;
 use wirefeed_model::{Dateline, Media, Removed, RemovedKind, Rights};
 
-use crate::patterns;
-
-/// How many paragraphs at the top may be date or byline lines.
-const TOP_ZONE: usize = 4;
+use crate::dates::parse_date;
+use crate::names::NameParser;
+use crate::rules::{Check, Cut, Rule, RuleKind, RulePack, Zone};
 
 /// The result of cleaning a body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -20,6 +23,8 @@ pub struct Cleaned {
     pub paragraphs: Vec<String>,
     /// Everything cut, in body order.
     pub removed: Vec<Removed>,
+    /// Paragraphs kept that looked like boilerplate but failed a test.
+    pub suspects: Vec<Removed>,
     /// The parsed copyright footer(s).
     pub rights: Option<Rights>,
     /// Names from contributor lines.
@@ -32,96 +37,553 @@ pub struct Cleaned {
     pub media: Vec<Media>,
 }
 
-/// Cleans body paragraphs.
-pub fn clean(paragraphs: &[String]) -> Cleaned {
-    let mut cleaned = Cleaned::default();
-    let mut keep = vec![true; paragraphs.len()];
-    let mut cuts: Vec<(usize, Removed)> = Vec::new();
-    let cut = |cuts: &mut Vec<(usize, Removed)>, index: usize, kind: RemovedKind, text: &str| {
-        cuts.push((
-            index,
-            Removed {
-                kind,
-                text: text.to_owned(),
-            },
-        ));
-    };
-
-    for (index, paragraph) in paragraphs.iter().enumerate().take(TOP_ZONE) {
-        if let Some(date) = patterns::lone_date(paragraph) {
-            cleaned.dateline.date.get_or_insert(date);
-            keep[index] = false;
-            cut(&mut cuts, index, RemovedKind::Dateline, paragraph);
-        } else if let Some(names) = patterns::byline(paragraph) {
-            push_unique(&mut cleaned.authors, names);
-            keep[index] = false;
-            cut(&mut cuts, index, RemovedKind::Byline, paragraph);
-        } else {
-            break;
-        }
-    }
-
-    for index in 0..paragraphs.len() {
-        if !keep[index] {
-            continue;
-        }
-        let paragraph = &paragraphs[index];
-        if let Some(rights) = patterns::copyright(paragraph) {
-            merge_rights(&mut cleaned.rights, rights);
-            keep[index] = false;
-            cut(&mut cuts, index, RemovedKind::Copyright, paragraph);
-        } else if let Some(names) = patterns::contributors(paragraph) {
-            push_unique(&mut cleaned.contributors, names);
-            keep[index] = false;
-            cut(&mut cuts, index, RemovedKind::Contributors, paragraph);
-        } else if patterns::is_credit(paragraph) {
-            keep[index] = false;
-            let caption = index
-                .checked_sub(1)
-                .filter(|previous| keep[*previous] && first_kept(&keep) != Some(*previous))
-                .filter(|previous| patterns::is_caption(&paragraphs[*previous]));
-            if let Some(previous) = caption {
-                keep[previous] = false;
-                cut(
-                    &mut cuts,
-                    previous,
-                    RemovedKind::Caption,
-                    &paragraphs[previous],
-                );
-            }
-            cut(&mut cuts, index, RemovedKind::Credit, paragraph);
-            cleaned.media.push(Media {
-                url: None,
-                caption: caption.map(|previous| paragraphs[previous].clone()),
-                credit: Some(paragraph.clone()),
-            });
-        }
-    }
-
-    let lead = first_kept(&keep);
-    for (index, paragraph) in paragraphs.iter().enumerate() {
-        if !keep[index] {
-            continue;
-        }
-        if Some(index) == lead
-            && let Some(found) = patterns::dateline_prefix(paragraph)
-        {
-            cleaned.dateline.place = found.place;
-            cut(&mut cuts, index, RemovedKind::Dateline, found.prefix.trim());
-            cleaned
-                .paragraphs
-                .push(paragraph[found.prefix.len()..].to_owned());
-            continue;
-        }
-        cleaned.paragraphs.push(paragraph.clone());
-    }
-    cuts.sort_by_key(|(index, _)| *index);
-    cleaned.removed = cuts.into_iter().map(|(_, removed)| removed).collect();
-    cleaned
+/// Facts about the article that help reading its furniture.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CleanHints {
+    /// The publication year, for datelines that give only month and day.
+    pub year: Option<i32>,
 }
 
-fn first_kept(keep: &[bool]) -> Option<usize> {
-    keep.iter().position(|kept| *kept)
+/// A cleaner for one rule pack. Build once, share freely (it is `Sync`).
+#[derive(Debug, Clone)]
+pub struct Cleaner {
+    pack: RulePack,
+    names: NameParser,
+}
+
+/// What a rule found in a paragraph it cuts.
+enum Found {
+    Plain,
+    Rights(Rights),
+    People {
+        kind: RuleKind,
+        names: Vec<String>,
+    },
+    Date(Option<NaiveDate>),
+    Caption {
+        caption: String,
+        credit: Option<String>,
+    },
+}
+
+impl Cleaner {
+    /// Returns a cleaner for `pack`.
+    pub fn new(pack: RulePack) -> Self {
+        let names = NameParser::new(&pack);
+        Self { pack, names }
+    }
+
+    /// Returns a cleaner for the built-in pack.
+    pub fn builtin() -> Self {
+        Self::new(RulePack::builtin())
+    }
+
+    /// The pack in use.
+    pub fn pack(&self) -> &RulePack {
+        &self.pack
+    }
+
+    /// Cleans body paragraphs without hints.
+    pub fn clean(&self, paragraphs: &[String]) -> Cleaned {
+        self.clean_with(paragraphs, CleanHints::default())
+    }
+
+    /// Cleans body paragraphs.
+    pub fn clean_with(&self, paragraphs: &[String], hints: CleanHints) -> Cleaned {
+        let count = paragraphs.len();
+        let mut cleaned = Cleaned::default();
+        let mut keep = vec![true; count];
+        let mut cuts: Vec<(usize, RemovedKind, Option<Found>)> = Vec::new();
+        let mut suspects: Vec<(usize, RemovedKind)> = Vec::new();
+        let mut top_run = true;
+
+        for (index, paragraph) in paragraphs.iter().enumerate() {
+            let text = paragraph.trim();
+            let words = text.split_whitespace().count();
+            let mut suspect = None;
+            let mut decided = None;
+            for rule_index in self.pack.set.matches(text).iter() {
+                let rule = &self.pack.rules[rule_index];
+                let zone_ok = match rule.zone {
+                    Zone::Any => true,
+                    Zone::Top => top_run && index < self.pack.top_zone,
+                    Zone::Bottom => index + self.pack.bottom_zone >= count,
+                    Zone::Lead => false,
+                };
+                if rule.cut == Cut::Prefix || !zone_ok {
+                    continue;
+                }
+                let found = if words > rule.max_words {
+                    None
+                } else {
+                    self.apply(rule, text, hints)
+                };
+                match found {
+                    Some(found) => {
+                        decided = Some((rule.kind, found));
+                        break;
+                    }
+                    None => suspect = suspect.or(Some(rule.kind)),
+                }
+            }
+            match decided {
+                Some((kind, found)) => {
+                    keep[index] = false;
+                    cuts.push((index, removed_kind(kind), Some(found)));
+                }
+                None => {
+                    top_run = false;
+                    if let Some(kind) = suspect {
+                        suspects.push((index, removed_kind(kind)));
+                    }
+                }
+            }
+        }
+
+        self.take_captions(paragraphs, &mut keep, &mut cuts);
+        let lead = keep.iter().position(|kept| *kept);
+        let mut lead_prefix = None;
+        if let Some(lead) = lead
+            && let Some((prefix_len, place, date)) = self.dateline_prefix(&paragraphs[lead], hints)
+        {
+            lead_prefix = Some(prefix_len);
+            cleaned.dateline.place = place;
+            cleaned.dateline.date = date;
+            cuts.push((lead, RemovedKind::Dateline, None));
+        }
+        cuts.sort_by_key(|(index, _, _)| *index);
+
+        let mut pictures: Vec<(usize, Picture)> = Vec::new();
+        for (index, kind, found) in cuts {
+            let text = match (found.is_none(), lead_prefix) {
+                (true, Some(prefix_len)) => paragraphs[index][..prefix_len].trim(),
+                _ => paragraphs[index].trim(),
+            };
+            cleaned.removed.push(Removed {
+                kind,
+                text: text.to_owned(),
+            });
+            match found {
+                None | Some(Found::Plain) if kind == RemovedKind::Credit => {
+                    pictures.push((index, Picture::Credit(text.to_owned())));
+                }
+                None | Some(Found::Plain) => {}
+                Some(Found::Caption {
+                    caption,
+                    credit: Some(credit),
+                }) => {
+                    pictures.push((index, Picture::Both(caption, credit)));
+                }
+                Some(Found::Caption {
+                    caption,
+                    credit: None,
+                }) => {
+                    pictures.push((index, Picture::Caption(caption)));
+                }
+                Some(Found::Rights(rights)) => merge_rights(&mut cleaned.rights, rights),
+                Some(Found::People {
+                    kind: RuleKind::Byline,
+                    names,
+                }) => {
+                    push_unique(&mut cleaned.authors, names);
+                }
+                Some(Found::People { names, .. }) => push_unique(&mut cleaned.contributors, names),
+                Some(Found::Date(date)) => {
+                    cleaned.dateline.date = cleaned.dateline.date.or(date);
+                }
+            }
+        }
+        cleaned.media = pair_pictures(pictures);
+        cleaned.suspects = suspects
+            .into_iter()
+            .filter(|(index, _)| keep[*index])
+            .map(|(index, kind)| Removed {
+                kind,
+                text: paragraphs[index].trim().to_owned(),
+            })
+            .collect();
+        for (index, paragraph) in paragraphs.iter().enumerate() {
+            if !keep[index] {
+                continue;
+            }
+            let text = match (Some(index) == lead, lead_prefix) {
+                (true, Some(prefix_len)) => paragraph[prefix_len..].trim(),
+                _ => paragraph.trim(),
+            };
+            cleaned.paragraphs.push(text.to_owned());
+        }
+        cleaned
+    }
+
+    /// Runs a matched rule's extraction and check; `None` when the check
+    /// fails.
+    fn apply(&self, rule: &Rule, text: &str, hints: CleanHints) -> Option<Found> {
+        let captures = rule.regex.captures(text)?;
+        let group = |name: &str| captures.name(name).map(|found| found.as_str().trim());
+        match rule.check {
+            Some(Check::Names) | Some(Check::Byline) => {
+                let list = group("names")?;
+                let list = if rule.check == Some(Check::Byline) {
+                    self.strip_byline_org(list)
+                } else {
+                    list
+                };
+                let parsed = self.names.parse(list)?;
+                if rule.kind == RuleKind::Byline && parsed.people.is_empty() {
+                    return None;
+                }
+                return Some(Found::People {
+                    kind: rule.kind,
+                    names: parsed.people,
+                });
+            }
+            Some(Check::Date) => {
+                return parse_date(group("date")?, hints.year).map(|date| Found::Date(Some(date)));
+            }
+            Some(Check::Credit) if !credit_shaped(text) => return None,
+            Some(Check::Copyright) if !copyright_shaped(text, &captures) => return None,
+            _ => {}
+        }
+        Some(match rule.kind {
+            RuleKind::Copyright => Found::Rights(rights(rule, text, &captures)),
+            RuleKind::Caption => Found::Caption {
+                caption: group("caption").unwrap_or(text).to_owned(),
+                credit: group("credit").map(str::to_owned),
+            },
+            RuleKind::Dateline => {
+                Found::Date(group("date").and_then(|date| parse_date(date, hints.year)))
+            }
+            RuleKind::Contributors | RuleKind::Byline => Found::People {
+                kind: rule.kind,
+                names: group("names")
+                    .and_then(|list| self.names.parse(list))
+                    .map(|parsed| parsed.people)
+                    .unwrap_or_default(),
+            },
+            _ => Found::Plain,
+        })
+    }
+
+    /// "Jane Doe and John Roe, Associated Press" → "Jane Doe and John Roe".
+    fn strip_byline_org<'a>(&self, list: &'a str) -> &'a str {
+        let mut list = list;
+        while let Some((names, tail)) = list.rsplit_once(',') {
+            if self.names.is_organization(tail.trim()) {
+                list = names.trim_end();
+            } else {
+                break;
+            }
+        }
+        list
+    }
+
+    /// A dateline prefix on the lead: its length, place and date.
+    fn dateline_prefix(
+        &self,
+        paragraph: &str,
+        hints: CleanHints,
+    ) -> Option<(usize, Option<String>, Option<NaiveDate>)> {
+        let start = paragraph.len() - paragraph.trim_start().len();
+        let text = &paragraph[start..];
+        for rule_index in self.pack.set.matches(text).iter() {
+            let rule = &self.pack.rules[rule_index];
+            if rule.cut != Cut::Prefix {
+                continue;
+            }
+            let Some(captures) = rule.regex.captures(text) else {
+                continue;
+            };
+            let whole = captures.get(0)?;
+            let rest = &text[whole.end()..];
+            if rest.trim().is_empty() || whole.as_str().split_whitespace().count() > 14 {
+                continue;
+            }
+            let place = captures
+                .name("place")
+                .map(|place| place.as_str().trim().to_owned());
+            let date = captures
+                .name("date")
+                .and_then(|date| parse_date(date.as_str(), hints.year));
+            return Some((start + whole.end(), place, date));
+        }
+        None
+    }
+
+    /// Takes the caption-shaped paragraph just before (or just after) each
+    /// credit that has none.
+    fn take_captions(
+        &self,
+        paragraphs: &[String],
+        keep: &mut [bool],
+        cuts: &mut Vec<(usize, RemovedKind, Option<Found>)>,
+    ) {
+        let credits: Vec<usize> = cuts
+            .iter()
+            .filter(|(_, kind, found)| {
+                *kind == RemovedKind::Credit && matches!(found, Some(Found::Plain))
+            })
+            .map(|(index, _, _)| *index)
+            .collect();
+        let has_caption = |cuts: &Vec<(usize, RemovedKind, Option<Found>)>, index: usize| {
+            cuts.iter()
+                .any(|(cut, kind, _)| *cut == index && *kind == RemovedKind::Caption)
+        };
+        for credit in credits {
+            if credit > 0 && has_caption(cuts, credit - 1) {
+                continue;
+            }
+            let first_kept = keep.iter().position(|kept| *kept);
+            let before = credit.checked_sub(1).filter(|before| {
+                keep[*before]
+                    && Some(*before) != first_kept
+                    && self.caption_shaped(&paragraphs[*before])
+            });
+            if let Some(caption) = before {
+                keep[caption] = false;
+                cuts.push((
+                    caption,
+                    RemovedKind::Caption,
+                    Some(Found::Caption {
+                        caption: paragraphs[caption].trim().to_owned(),
+                        credit: None,
+                    }),
+                ));
+            }
+        }
+    }
+
+    fn caption_shaped(&self, paragraph: &str) -> bool {
+        let text = paragraph.trim();
+        let words = text.split_whitespace().count();
+        (4..=70).contains(&words)
+            && !text.contains(['"', '“', '”'])
+            && self.pack.caption_cues.is_match(text)
+    }
+}
+
+fn removed_kind(kind: RuleKind) -> RemovedKind {
+    match kind {
+        RuleKind::Copyright => RemovedKind::Copyright,
+        RuleKind::Contributors => RemovedKind::Contributors,
+        RuleKind::Byline => RemovedKind::Byline,
+        RuleKind::Dateline => RemovedKind::Dateline,
+        RuleKind::Caption => RemovedKind::Caption,
+        RuleKind::Credit => RemovedKind::Credit,
+        RuleKind::Promo => RemovedKind::Promo,
+        RuleKind::UpdateNote => RemovedKind::UpdateNote,
+        RuleKind::EditorsNote => RemovedKind::EditorsNote,
+    }
+}
+
+/// A picture part cut from the body.
+enum Picture {
+    Caption(String),
+    Credit(String),
+    Both(String, String),
+}
+
+/// Pairs each caption with the credit right before or after it.
+fn pair_pictures(pictures: Vec<(usize, Picture)>) -> Vec<Media> {
+    let mut media_list = Vec::new();
+    let mut pending: Option<(usize, Picture)> = None;
+    for (index, picture) in pictures {
+        let paired = match (pending.take(), picture) {
+            (Some((before, Picture::Caption(caption))), Picture::Credit(credit))
+            | (Some((before, Picture::Credit(credit))), Picture::Caption(caption))
+                if before + 1 == index =>
+            {
+                media_list.push(media(Some(caption), Some(credit)));
+                None
+            }
+            (earlier, Picture::Both(caption, credit)) => {
+                media_list.extend(earlier.map(|(_, picture)| single(picture)));
+                media_list.push(media(Some(caption), Some(credit)));
+                None
+            }
+            (earlier, picture) => {
+                media_list.extend(earlier.map(|(_, picture)| single(picture)));
+                Some((index, picture))
+            }
+        };
+        pending = paired;
+    }
+    media_list.extend(pending.map(|(_, picture)| single(picture)));
+    media_list
+}
+
+fn single(picture: Picture) -> Media {
+    match picture {
+        Picture::Caption(caption) => media(Some(caption), None),
+        Picture::Credit(credit) => media(None, Some(credit)),
+        Picture::Both(caption, credit) => media(Some(caption), Some(credit)),
+    }
+}
+
+fn media(caption: Option<String>, credit: Option<String>) -> Media {
+    Media {
+        url: None,
+        caption,
+        credit,
+    }
+}
+
+/// A credit line: short, no sentence punctuation at the end, mostly
+/// capitalised words (names and agencies).
+fn credit_shaped(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() > 16 || text.ends_with(['.', '!', '?', '"', '”', ':']) {
+        return false;
+    }
+    let capitalised = words
+        .iter()
+        .filter(|word| {
+            word.trim_start_matches(['(', '/', '['])
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        })
+        .count();
+    capitalised * 3 >= words.len() * 2
+}
+
+/// A rights line has its mark early or is short: a story sentence may say
+/// "all rights reserved" in passing.
+fn copyright_shaped(text: &str, captures: &Captures<'_>) -> bool {
+    let Some(mark) = captures.get(0) else {
+        return false;
+    };
+    // A quotation is somebody speaking, not a footer.
+    if text.contains(['"', '“', '”']) {
+        return false;
+    }
+    let words = text.split_whitespace().count();
+    words <= 25 || mark.start() <= text.len() / 3
+}
+
+/// Reads holder, year and service out of a rights line.
+fn rights(rule: &Rule, text: &str, captures: &Captures<'_>) -> Rights {
+    let group = |name: &str| {
+        captures
+            .name(name)
+            .map(|found| found.as_str().trim().to_owned())
+    };
+    let mut rights = Rights {
+        holder: rule.holder.clone().or_else(|| group("holder")),
+        year: group("year").and_then(|year| year.parse().ok()),
+        service: rule.service.clone().or_else(|| group("service")),
+        statement: text.to_owned(),
+    };
+    if rule.check == Some(Check::Copyright)
+        && let Some(mark) = captures.get(0)
+    {
+        let parsed = parse_copyright(text, mark.start(), mark.end());
+        rights.year = rights.year.or(parsed.year);
+        rights.holder = rights.holder.or(parsed.holder);
+        rights.service = rights.service.or(parsed.service);
+    }
+    rights
+}
+
+/// Holder, year and service of "The CNN Wire™ & © 2023 Cable News Network,
+/// Inc., a Warner Bros. Discovery Company. All rights reserved.",
+/// "Copyright 2024 The Associated Press. All rights reserved.",
+/// "© Agence France-Presse 2024".
+fn parse_copyright(text: &str, mark_start: usize, mark_end: usize) -> Rights {
+    let mut rights = Rights::default();
+    let head = text[..mark_start]
+        .trim()
+        .trim_end_matches(['&', ',', '-', '—', '|'])
+        .trim();
+    let head = head.trim_end_matches(['™', '®']).trim();
+    let head_words = head.split_whitespace().count();
+    if !head.is_empty() && head_words <= 6 && !head.to_lowercase().contains("all rights reserved") {
+        rights.service = Some(head.to_owned());
+    }
+    let after_mark = &text[mark_start..];
+    let year = find_year(after_mark).map(|(offset, year)| (mark_start + offset, year));
+    rights.year = year.map(|(_, year)| year);
+    let tail_start = year.map_or(mark_end, |(offset, _)| offset + 4);
+    let tail = strip_copyright_words(&text[tail_start..]);
+    rights.holder = holder_from(tail).or_else(|| {
+        // "© Agence France-Presse 2024": the holder stands before the year.
+        year.and_then(|(offset, _)| holder_from(strip_copyright_words(&text[mark_end..offset])))
+    });
+    rights
+}
+
+fn find_year(text: &str) -> Option<(usize, i32)> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(3)).find_map(|start| {
+        let candidate = &bytes[start..start + 4];
+        let bounded = (start == 0 || !bytes[start - 1].is_ascii_digit())
+            && bytes
+                .get(start + 4)
+                .is_none_or(|next| !next.is_ascii_digit());
+        (bounded && candidate.iter().all(u8::is_ascii_digit) && matches!(candidate[0], b'1' | b'2'))
+            .then(|| {
+                std::str::from_utf8(candidate)
+                    .ok()?
+                    .parse()
+                    .ok()
+                    .map(|year| (start, year))
+            })
+            .flatten()
+    })
+}
+
+fn strip_copyright_words(text: &str) -> &str {
+    let mut text = text.trim();
+    loop {
+        let lower = text.to_lowercase();
+        let stripped = ["©", "(c)", "copyright", ",", "-", "—", ":"]
+            .iter()
+            .find(|word| lower.starts_with(*word))
+            .map(|word| text[word.len()..].trim_start());
+        match stripped {
+            Some(rest) => text = rest,
+            None => return text,
+        }
+    }
+}
+
+fn holder_from(tail: &str) -> Option<String> {
+    let lower = tail.to_lowercase();
+    let cut = lower
+        .find("all rights reserved")
+        .map_or(tail, |at| &tail[..at]);
+    let mut holder = cut
+        .trim()
+        .trim_start_matches([',', '-', '.'])
+        .trim()
+        .to_owned();
+    // ", a Warner Bros. Discovery Company."
+    if let Some(at) = holder
+        .to_lowercase()
+        .rfind(", a ")
+        .or_else(|| holder.to_lowercase().rfind(", an "))
+        && holder[at..]
+            .to_lowercase()
+            .trim_end_matches('.')
+            .ends_with("company")
+    {
+        holder.truncate(at);
+    }
+    let holder = holder.trim().trim_end_matches([',', ';', '|']).trim();
+    let holder = if holder.ends_with('.') && !ends_with_abbreviation(holder) {
+        holder.trim_end_matches('.')
+    } else {
+        holder
+    };
+    let words = holder.split_whitespace().count();
+    (!holder.is_empty() && words <= 10).then(|| holder.to_owned())
+}
+
+fn ends_with_abbreviation(text: &str) -> bool {
+    let last = text.rsplit(' ').next().unwrap_or("");
+    matches!(
+        last,
+        "Inc." | "Ltd." | "Co." | "Corp." | "Bros." | "S.A." | "L.P." | "N.V." | "Cie."
+    )
 }
 
 fn push_unique(into: &mut Vec<String>, names: Vec<String>) {
@@ -148,24 +610,26 @@ fn merge_rights(into: &mut Option<Rights>, next: Rights) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
-
     use super::*;
 
-    fn paragraphs(lines: &[&str]) -> Vec<String> {
-        lines.iter().map(|line| (*line).to_owned()).collect()
+    fn clean(lines: &[&str]) -> Cleaned {
+        let paragraphs: Vec<String> = lines.iter().map(|line| (*line).to_owned()).collect();
+        Cleaner::builtin().clean_with(&paragraphs, CleanHints { year: Some(2024) })
+    }
+
+    fn kinds(cleaned: &Cleaned) -> Vec<RemovedKind> {
+        cleaned.removed.iter().map(|removed| removed.kind).collect()
     }
 
     #[test]
     fn ap_story_top_and_bottom() {
-        let body = paragraphs(&[
+        let cleaned = clean(&[
             "By Lisa Mascaro, Associated Press",
             "WASHINGTON (AP) — The Senate passed the bill late Thursday.",
             "The vote was 68-31.",
             "Associated Press writer Mary Clare Jalonick contributed to this report.",
             "Copyright 2024 The Associated Press. All rights reserved.",
         ]);
-        let cleaned = clean(&body);
         assert_eq!(
             cleaned.paragraphs,
             vec![
@@ -176,13 +640,11 @@ mod tests {
         assert_eq!(cleaned.authors, vec!["Lisa Mascaro"]);
         assert_eq!(cleaned.contributors, vec!["Mary Clare Jalonick"]);
         assert_eq!(cleaned.dateline.place.as_deref(), Some("WASHINGTON"));
+        let rights = cleaned.rights.as_ref().unwrap();
+        assert_eq!(rights.holder.as_deref(), Some("The Associated Press"));
+        assert_eq!(rights.year, Some(2024));
         assert_eq!(
-            cleaned.rights.as_ref().unwrap().holder.as_deref(),
-            Some("The Associated Press")
-        );
-        let kinds: Vec<RemovedKind> = cleaned.removed.iter().map(|removed| removed.kind).collect();
-        assert_eq!(
-            kinds,
+            kinds(&cleaned),
             vec![
                 RemovedKind::Byline,
                 RemovedKind::Dateline,
@@ -191,18 +653,20 @@ mod tests {
             ]
         );
         assert_eq!(cleaned.removed[1].text, "WASHINGTON (AP) —");
+        assert!(cleaned.suspects.is_empty());
     }
 
     #[test]
-    fn caption_is_taken_only_next_to_a_credit() {
-        let body = paragraphs(&[
+    fn cnn_footer_and_caption_next_to_credit() {
+        let cleaned = clean(&[
             "Friday, September 13, 2024",
             "The leaders met in Brussels.",
             "NATO Secretary General Jens Stoltenberg speaks to the press in Brussels on Sept. 12, 2024.",
             "Omar Havana/Getty Images",
             "Talks continue on Monday.",
+            "CNN’s Jonah Feld and Aisha Rahimi contributed to this report.",
+            "The CNN Wire™ & © 2023 Cable News Network, Inc., a Warner Bros. Discovery Company. All rights reserved.",
         ]);
-        let cleaned = clean(&body);
         assert_eq!(
             cleaned.paragraphs,
             vec!["The leaders met in Brussels.", "Talks continue on Monday."]
@@ -220,18 +684,129 @@ mod tests {
                 .unwrap()
                 .starts_with("NATO Secretary")
         );
+        assert_eq!(cleaned.contributors, vec!["Jonah Feld", "Aisha Rahimi"]);
+        let rights = cleaned.rights.unwrap();
+        assert_eq!(rights.holder.as_deref(), Some("Cable News Network, Inc."));
+        assert_eq!(rights.service.as_deref(), Some("The CNN Wire"));
+        assert_eq!(rights.year, Some(2023));
     }
 
     #[test]
-    fn story_that_mentions_boilerplate_words_is_untouched() {
-        let body = paragraphs(&[
+    fn reuters_dateline_credits_and_standards() {
+        let cleaned = clean(&[
+            "LONDON, Sept 13 (Reuters) - Britain's economy grew 0.2% in July.",
+            "Sterling rose after the data.",
+            "Reporting by Andy Bruce in Manchester; Editing by Toby Chopra",
+            "Our Standards: The Thomson Reuters Trust Principles.",
+        ]);
+        assert_eq!(
+            cleaned.paragraphs,
+            vec![
+                "Britain's economy grew 0.2% in July.",
+                "Sterling rose after the data."
+            ]
+        );
+        assert_eq!(cleaned.dateline.place.as_deref(), Some("LONDON"));
+        assert_eq!(cleaned.dateline.date, NaiveDate::from_ymd_opt(2024, 9, 13));
+        assert_eq!(cleaned.contributors, vec!["Andy Bruce", "Toby Chopra"]);
+        assert_eq!(
+            cleaned.rights.unwrap().holder.as_deref(),
+            Some("Thomson Reuters")
+        );
+    }
+
+    #[test]
+    fn furniture_kinds() {
+        let cleaned = clean(&[
+            "Editor’s note: This story contains graphic descriptions.",
+            "Paris (AFP) - Air traffic controllers will strike on Monday.",
+            "Related: Airlines cancel flights",
+            "Sign up for our morning newsletter to get the news in your inbox.",
+            "Flights to Nice are most affected.",
+            "Follow us on X for live updates.",
+            "This story has been updated with comment from the airline.",
+            "© Agence France-Presse 2024",
+        ]);
+        assert_eq!(
+            cleaned.paragraphs,
+            vec![
+                "Air traffic controllers will strike on Monday.",
+                "Flights to Nice are most affected."
+            ]
+        );
+        assert_eq!(
+            kinds(&cleaned),
+            vec![
+                RemovedKind::EditorsNote,
+                RemovedKind::Dateline,
+                RemovedKind::Promo,
+                RemovedKind::Promo,
+                RemovedKind::Promo,
+                RemovedKind::UpdateNote,
+                RemovedKind::Copyright
+            ]
+        );
+        let rights = cleaned.rights.unwrap();
+        assert_eq!(rights.holder.as_deref(), Some("Agence France-Presse"));
+        assert_eq!(rights.year, Some(2024));
+    }
+
+    #[test]
+    fn story_paragraphs_that_mention_boilerplate_words_stay() {
+        let body = [
             "The court ruled the copyright claim was filed too late.",
             "Reuters contributed to the fund that rebuilt the school.",
             "A photo of the scene, taken by a bystander, was shared widely.",
             "\"We will appeal,\" the photographer's lawyer said.",
-        ]);
+            "Many donors contributed.",
+            "\"All rights reserved, all of them,\" the singer joked, holding up the contract she had signed in 1998 with the label that later sued her over the recordings.",
+        ];
         let cleaned = clean(&body);
         assert_eq!(cleaned.paragraphs, body);
         assert!(cleaned.removed.is_empty());
+        // The doubtful ones are kept, and said to be doubtful.
+        let suspects: Vec<(RemovedKind, &str)> = cleaned
+            .suspects
+            .iter()
+            .map(|suspect| (suspect.kind, suspect.text.as_str()))
+            .collect();
+        assert_eq!(
+            suspects,
+            vec![
+                (RemovedKind::Contributors, body[4]),
+                (RemovedKind::Copyright, body[5])
+            ]
+        );
+    }
+
+    #[test]
+    fn caption_with_inline_credit_and_bbc_image_lines() {
+        let cleaned = clean(&[
+            "Rescue teams worked through the night.",
+            "Image source, Getty Images",
+            "Image caption, Rescuers search the rubble in Antakya",
+            "Rescuers search the rubble in Antakya [Jane Doe/Reuters]",
+            "More than 200 people were pulled out alive.",
+        ]);
+        assert_eq!(
+            cleaned.paragraphs,
+            vec![
+                "Rescue teams worked through the night.",
+                "More than 200 people were pulled out alive."
+            ]
+        );
+        assert_eq!(
+            cleaned.media,
+            vec![
+                media(
+                    Some("Rescuers search the rubble in Antakya".to_owned()),
+                    Some("Image source, Getty Images".to_owned())
+                ),
+                media(
+                    Some("Rescuers search the rubble in Antakya".to_owned()),
+                    Some("Jane Doe/Reuters".to_owned())
+                ),
+            ]
+        );
     }
 }

@@ -1,27 +1,36 @@
 //! Article to enriched record.
 //!
-//! The main job here is wire-copy cleaning ([`clean`]): copyright footers,
-//! contributor lines, bylines, datelines, photo captions and credits are cut
-//! out of the body and kept as structured fields (`rights`,
-//! `contributors`, `authors`, `dateline`, `media`), and every cut is listed
-//! in `removed` with its kind, so a consumer can audit it.
+//! The main job here is wire-copy cleaning ([`Cleaner`]): copyright
+//! footers, contributor lines, bylines, datelines, photo captions and
+//! credits, promotions and notes are cut out of the body and kept as
+//! structured fields (`rights`, `contributors`, `authors`, `dateline`,
+//! `media`), and every cut is listed in `removed` with its kind, so a
+//! consumer can audit it. What is recognised lives in a TOML rule pack
+//! ([`RulePack`]), so a service's footer can be added without a rebuild.
 //!
 //! Precision comes before recall: a paragraph is cut only when its whole
 //! shape says boilerplate (short, no sentence around the match, the
 //! expected position). A story paragraph that merely mentions copyright,
-//! Reuters or a photo stays. Kept paragraphs are never rewritten, except that
-//! a dateline prefix ("WASHINGTON (AP) — ") is cut from the front of the
-//! first paragraph.
+//! Reuters or a photo stays; one that looks like boilerplate but fails a
+//! test stays too and is listed in `suspects`. Kept paragraphs are never
+//! rewritten, except that a dateline prefix ("WASHINGTON (AP) — ") is cut
+//! from the front of the lead paragraph.
 //!
 //! Pure and synchronous: no I/O.
 
 #![deny(missing_docs)]
 
 mod clean;
-mod patterns;
+mod dates;
+pub mod eval;
+mod names;
+mod rules;
 
-pub use clean::{Cleaned, clean};
+pub use clean::{CleanHints, Cleaned, Cleaner};
+pub use names::{NameList, NameParser};
+pub use rules::{BUILTIN_RULES, Check, Cut, Rule, RuleKind, RulePack, RulesError, Zone};
 
+use chrono::Datelike;
 use wirefeed_model::{
     Article, Body, Entities, Media, Record, RecordSource, SCHEMA, content_hash, simhash,
 };
@@ -30,8 +39,11 @@ use wirefeed_model::{
 ///
 /// The caller (which knows the story's history) sets `version` and
 /// `previous_content_hash` before publishing.
-pub fn enrich(article: Article) -> Record {
-    let cleaned = clean(&article.paragraphs);
+pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
+    let hints = CleanHints {
+        year: article.published_at.map(|time| time.year()),
+    };
+    let cleaned = cleaner.clean_with(&article.paragraphs, hints);
     let mut authors = article.authors;
     for author in cleaned.authors {
         if !authors.contains(&author) {
@@ -87,6 +99,7 @@ pub fn enrich(article: Article) -> Record {
         body: Body::new(cleaned.paragraphs),
         media,
         removed: cleaned.removed,
+        suspects: cleaned.suspects,
         entities: Entities::default(),
         quotes: Vec::new(),
         content_hash,

@@ -24,7 +24,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The record schema name and version carried in every record and header.
-pub const SCHEMA: &str = "wirefeed.article/1";
+///
+/// The major version changes only when a field is removed or changes
+/// meaning; a minor bump adds fields. Consumers check the major version.
+pub const SCHEMA: &str = "wirefeed.article/1.1";
 
 /// The identifier of a configured feed, as written in the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

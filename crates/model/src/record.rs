@@ -52,6 +52,9 @@ pub struct Record {
     pub media: Vec<Media>,
     /// Every piece of text cut from the body, with why.
     pub removed: Vec<Removed>,
+    /// Paragraphs kept in the body that look like boilerplate of a kind but
+    /// did not pass every test: kept, because a doubtful cut is never made.
+    pub suspects: Vec<Removed>,
     /// Named entities.
     pub entities: Entities,
     /// Direct quotations.
@@ -150,6 +153,12 @@ pub enum RemovedKind {
     Caption,
     /// Photo credit.
     Credit,
+    /// Promotion or page furniture ("Related: …", newsletter sign-ups).
+    Promo,
+    /// A note that the story was updated or corrected.
+    UpdateNote,
+    /// An editor's note.
+    EditorsNote,
 }
 
 impl RemovedKind {
@@ -162,6 +171,9 @@ impl RemovedKind {
             RemovedKind::Dateline => "dateline",
             RemovedKind::Caption => "caption",
             RemovedKind::Credit => "credit",
+            RemovedKind::Promo => "promo",
+            RemovedKind::UpdateNote => "update_note",
+            RemovedKind::EditorsNote => "editors_note",
         }
     }
 }

@@ -1,0 +1,455 @@
+//! The cleaning rule pack: what the cleaner recognises, as data.
+//!
+//! A pack is a TOML file (the default one is `config/rules/cleaning.toml`,
+//! built into the binary) with a vocabulary, generic rules and one section
+//! per service. [`RulePack::from_toml`] parses and validates all of it —
+//! every regex compiled, every placeholder known — so a broken pack is
+//! refused at start-up with the section, rule and problem named, never
+//! half-applied.
+
+use std::collections::BTreeMap;
+
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+
+/// The pack shipped with wirefeed.
+pub const BUILTIN_RULES: &str = include_str!("../../../config/rules/cleaning.toml");
+
+/// What a rule cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Copyright and rights lines.
+    Copyright,
+    /// Contributor and credit lines.
+    Contributors,
+    /// Bylines.
+    Byline,
+    /// Lone date lines and dateline prefixes.
+    Dateline,
+    /// Photo captions.
+    Caption,
+    /// Photo credits.
+    Credit,
+    /// Promotions and page furniture.
+    Promo,
+    /// "This story has been updated" notes.
+    UpdateNote,
+    /// Editor's notes.
+    EditorsNote,
+}
+
+/// How much of the paragraph a rule cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    /// The whole paragraph.
+    #[default]
+    Paragraph,
+    /// Only the matched prefix; the rest stays.
+    Prefix,
+}
+
+/// Where in the body a rule applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Zone {
+    /// Anywhere.
+    #[default]
+    Any,
+    /// In the run of removed paragraphs at the top.
+    Top,
+    /// The first paragraph left in the body.
+    Lead,
+    /// Among the last `bottom_zone` paragraphs.
+    Bottom,
+}
+
+/// An extra test in code after the pattern matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// The `names` group holds person names or organisations.
+    Names,
+    /// Like `names`, with a trailing ", Organisation" allowed.
+    Byline,
+    /// A copyright mark in the first half of a short paragraph.
+    Copyright,
+    /// Short, no sentence punctuation, mostly capitalised words.
+    Credit,
+    /// The `date` group is a real date.
+    Date,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    version: u32,
+    #[serde(default)]
+    settings: SettingsFile,
+    vocabulary: VocabularyFile,
+    #[serde(default)]
+    generic: SectionFile,
+    #[serde(default)]
+    services: BTreeMap<String, ServiceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    #[serde(default = "default_top_zone")]
+    top_zone: usize,
+    #[serde(default = "default_bottom_zone")]
+    bottom_zone: usize,
+    #[serde(default = "default_max_words")]
+    max_words: usize,
+}
+
+impl Default for SettingsFile {
+    fn default() -> Self {
+        Self {
+            top_zone: default_top_zone(),
+            bottom_zone: default_bottom_zone(),
+            max_words: default_max_words(),
+        }
+    }
+}
+
+const fn default_top_zone() -> usize {
+    4
+}
+const fn default_bottom_zone() -> usize {
+    10
+}
+const fn default_max_words() -> usize {
+    60
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VocabularyFile {
+    months: String,
+    weekdays: String,
+    place: String,
+    org: String,
+    caption_cues: String,
+    #[serde(default)]
+    name_particles: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SectionFile {
+    #[serde(default)]
+    rules: Vec<RuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceFile {
+    name: String,
+    #[serde(default)]
+    agencies: Vec<String>,
+    #[serde(default)]
+    rules: Vec<RuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    kind: RuleKind,
+    pattern: String,
+    #[serde(default)]
+    cut: Cut,
+    #[serde(default)]
+    zone: Zone,
+    max_words: Option<usize>,
+    check: Option<Check>,
+    holder: Option<String>,
+    service: Option<String>,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Where it came from: `generic` or `services.<name>`, and its index.
+    pub origin: String,
+    /// What it cuts.
+    pub kind: RuleKind,
+    /// The compiled pattern.
+    pub regex: Regex,
+    /// Paragraph or prefix.
+    pub cut: Cut,
+    /// Where it applies.
+    pub zone: Zone,
+    /// Longest paragraph it may cut.
+    pub max_words: usize,
+    /// Extra test.
+    pub check: Option<Check>,
+    /// Fixed rights holder.
+    pub holder: Option<String>,
+    /// Fixed rights service.
+    pub service: Option<String>,
+}
+
+/// A validated, compiled rule pack.
+#[derive(Debug, Clone)]
+pub struct RulePack {
+    /// Where the pack came from (a path, or `built-in`).
+    pub origin: String,
+    /// Rules in evaluation order: services first, then generic.
+    pub rules: Vec<Rule>,
+    /// All rule patterns at once, to find candidate rules in one pass.
+    pub set: RegexSet,
+    /// Top zone size.
+    pub top_zone: usize,
+    /// Bottom zone size.
+    pub bottom_zone: usize,
+    /// Organisation names (bylines, credit lists).
+    pub org: Regex,
+    /// Caption cues.
+    pub caption_cues: Regex,
+    /// Lowercase words allowed inside names.
+    pub name_particles: Vec<String>,
+    /// Agency names, as written in the pack.
+    pub agencies: Vec<String>,
+    /// Service display names by section key.
+    pub services: BTreeMap<String, String>,
+}
+
+/// Why a rule pack was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// Not valid TOML, or unknown keys.
+    #[error("invalid rule pack {origin}: {message}")]
+    Parse {
+        /// The pack.
+        origin: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A version this build does not read.
+    #[error("invalid rule pack {origin}: version {version} is not supported (expected 1)")]
+    Version {
+        /// The pack.
+        origin: String,
+        /// The version found.
+        version: u32,
+    },
+    /// A pattern does not compile.
+    #[error("invalid rule pack {origin}: {location}: {message}")]
+    Pattern {
+        /// The pack.
+        origin: String,
+        /// `generic.rules[3]`, `services.reuters.rules[0]`, `vocabulary.org`.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl RulePack {
+    /// Returns the built-in pack.
+    ///
+    /// # Panics
+    ///
+    /// Never in a released build: the built-in pack is validated by the
+    /// crate's tests.
+    pub fn builtin() -> Self {
+        Self::from_toml(BUILTIN_RULES, "built-in")
+            .expect("the built-in rule pack is valid (checked by tests)")
+    }
+
+    /// Parses and validates a pack; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, RulesError> {
+        let file: PackFile = toml::from_str(text).map_err(|err| RulesError::Parse {
+            origin: origin.to_owned(),
+            message: err.to_string().trim().replace('\n', " "),
+        })?;
+        if file.version != 1 {
+            return Err(RulesError::Version {
+                origin: origin.to_owned(),
+                version: file.version,
+            });
+        }
+        let pattern_error = |location: String, message: String| RulesError::Pattern {
+            origin: origin.to_owned(),
+            location,
+            message,
+        };
+        let mut agencies: Vec<String> = file
+            .services
+            .values()
+            .flat_map(|service| service.agencies.iter().cloned())
+            .filter(|agency| !agency.trim().is_empty())
+            .collect();
+        agencies.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        agencies.dedup();
+        let agency_alternation = if agencies.is_empty() {
+            "(?!)".to_owned()
+        } else {
+            agencies
+                .iter()
+                .map(|agency| regex::escape(agency))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let vocabulary = &file.vocabulary;
+        let expand = |pattern: &str| {
+            pattern
+                .replace("{agencies}", &agency_alternation)
+                .replace("{months}", &vocabulary.months)
+                .replace("{weekdays}", &vocabulary.weekdays)
+                .replace("{place}", &vocabulary.place)
+                .replace("{org}", &vocabulary.org)
+        };
+        let compile = |location: String, pattern: &str| {
+            Regex::new(&expand(pattern)).map_err(|err| pattern_error(location, err.to_string()))
+        };
+        let org = compile(
+            "vocabulary.org".to_owned(),
+            &format!("^(?:{})$", vocabulary.org),
+        )?;
+        let caption_cues = compile(
+            "vocabulary.caption_cues".to_owned(),
+            &vocabulary.caption_cues,
+        )?;
+        for (key, value) in [
+            ("months", &vocabulary.months),
+            ("weekdays", &vocabulary.weekdays),
+            ("place", &vocabulary.place),
+        ] {
+            compile(format!("vocabulary.{key}"), value)?;
+        }
+
+        let mut sources: Vec<(String, &RuleFile)> = Vec::new();
+        for (key, service) in &file.services {
+            for (index, rule) in service.rules.iter().enumerate() {
+                sources.push((format!("services.{key}.rules[{index}]"), rule));
+            }
+        }
+        for (index, rule) in file.generic.rules.iter().enumerate() {
+            sources.push((format!("generic.rules[{index}]"), rule));
+        }
+        let mut rules = Vec::with_capacity(sources.len());
+        for (location, rule) in sources {
+            let regex = compile(location.clone(), &rule.pattern)?;
+            let groups: Vec<&str> = regex.capture_names().flatten().collect();
+            let needs = |group: &str, why: &str| {
+                if groups.contains(&group) {
+                    Ok(())
+                } else {
+                    Err(pattern_error(
+                        location.clone(),
+                        format!("{why} needs a `{group}` group"),
+                    ))
+                }
+            };
+            match rule.check {
+                Some(Check::Names | Check::Byline) => needs("names", "check = names/byline")?,
+                Some(Check::Date) => needs("date", "check = date")?,
+                _ => {}
+            }
+            if rule.cut == Cut::Prefix && rule.zone != Zone::Lead {
+                return Err(pattern_error(
+                    location,
+                    "cut = \"prefix\" needs zone = \"lead\"".to_owned(),
+                ));
+            }
+            if rule.cut == Cut::Prefix && !rule.pattern.starts_with('^') {
+                return Err(pattern_error(
+                    location,
+                    "a prefix pattern must start with ^".to_owned(),
+                ));
+            }
+            rules.push(Rule {
+                origin: location,
+                kind: rule.kind,
+                regex,
+                cut: rule.cut,
+                zone: rule.zone,
+                max_words: rule.max_words.unwrap_or(file.settings.max_words),
+                check: rule.check,
+                holder: rule.holder.clone(),
+                service: rule.service.clone(),
+            });
+        }
+        let set = RegexSet::new(rules.iter().map(|rule| rule.regex.as_str()))
+            .map_err(|err| pattern_error("rules".to_owned(), err.to_string()))?;
+        Ok(Self {
+            origin: origin.to_owned(),
+            rules,
+            set,
+            top_zone: file.settings.top_zone,
+            bottom_zone: file.settings.bottom_zone,
+            org,
+            caption_cues,
+            name_particles: vocabulary.name_particles.clone(),
+            agencies,
+            services: file
+                .services
+                .into_iter()
+                .map(|(key, service)| (key, service.name))
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_pack_is_valid() {
+        let pack = RulePack::builtin();
+        assert!(pack.rules.len() > 30);
+        assert!(pack.agencies.iter().any(|agency| agency == "Reuters"));
+        assert!(pack.services.len() >= 12);
+        // Service rules run before generic ones.
+        assert!(pack.rules[0].origin.starts_with("services."));
+        assert!(pack.rules.last().unwrap().origin.starts_with("generic."));
+    }
+
+    #[test]
+    fn broken_patterns_are_named_by_location() {
+        let text = BUILTIN_RULES.replace(
+            "[services.upi]\nname = \"United Press International\"\nagencies = [\"UPI\"]",
+            "[services.upi]\nname = \"United Press International\"\nagencies = [\"UPI\"]\n\n\
+             [[services.upi.rules]]\nkind = \"promo\"\npattern = '^(unclosed'",
+        );
+        let err = RulePack::from_toml(&text, "rules.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rules.toml"), "{err}");
+        assert!(err.contains("services.upi.rules[0]"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_kinds_are_refused() {
+        let text = BUILTIN_RULES.replacen("kind = \"credit\"", "kind = \"credits\"", 1);
+        let err = RulePack::from_toml(&text, "rules.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("credits"), "{err}");
+
+        let text = BUILTIN_RULES.replacen("top_zone = 4", "top_zone = 4\ntop_zones = 5", 1);
+        let err = RulePack::from_toml(&text, "rules.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("top_zones"), "{err}");
+    }
+
+    #[test]
+    fn a_check_without_its_group_is_refused() {
+        let text = BUILTIN_RULES.replacen(
+            "check = \"byline\"\nmax_words = 16\npattern = '^(?:By|BY|by)\\s+(?P<names>.+?)\\.?$'",
+            "check = \"byline\"\nmax_words = 16\npattern = '^(?:By|BY|by)\\s+(.+?)\\.?$'",
+            1,
+        );
+        assert_ne!(text, BUILTIN_RULES, "the test must change the byline rule");
+        let err = RulePack::from_toml(&text, "rules.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs a `names` group"), "{err}");
+    }
+}
