@@ -9,7 +9,9 @@
 //! as that credit's caption.
 
 use chrono::NaiveDate;
-use regex::Captures;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
 use wirefeed_model::{Dateline, Media, Removed, RemovedKind, Rights};
 
 use crate::dates::parse_date;
@@ -97,8 +99,9 @@ impl Cleaner {
         let mut suspects: Vec<(usize, RemovedKind)> = Vec::new();
         let mut top_run = true;
 
-        for (index, paragraph) in paragraphs.iter().enumerate() {
-            let text = paragraph.trim();
+        let mut index = 0;
+        while index < count {
+            let text = paragraphs[index].trim();
             let words = text.split_whitespace().count();
             let mut suspect = None;
             let mut decided = None;
@@ -120,24 +123,42 @@ impl Cleaner {
                 };
                 match found {
                     Some(found) => {
-                        decided = Some((rule.kind, found));
+                        decided = Some((rule, found));
                         break;
                     }
                     None => suspect = suspect.or(Some(rule.kind)),
                 }
             }
-            match decided {
-                Some((kind, found)) => {
-                    keep[index] = false;
-                    cuts.push((index, removed_kind(kind), Some(found)));
+            let Some((rule, found)) = decided else {
+                top_run = false;
+                if let Some(kind) = suspect {
+                    suspects.push((index, removed_kind(kind)));
                 }
-                None => {
-                    top_run = false;
-                    if let Some(kind) = suspect {
-                        suspects.push((index, removed_kind(kind)));
-                    }
-                }
+                index += 1;
+                continue;
+            };
+            let kind = removed_kind(rule.kind);
+            keep[index] = false;
+            cuts.push((index, kind, Some(found)));
+            // What goes with the paragraph: a list under a heading, or the
+            // rest of a box up to its end marker.
+            let last = if let Some(block_end) = &rule.block_end {
+                (index + 1..count.min(index + 1 + rule.block_max))
+                    .find(|next| block_end.is_match(paragraphs[*next].trim()))
+                    .unwrap_or(index)
+            } else if rule.takes_list {
+                (index + 1..count.min(index + 13))
+                    .take_while(|next| headline_shaped(&paragraphs[*next]))
+                    .last()
+                    .unwrap_or(index)
+            } else {
+                index
+            };
+            for with in index + 1..=last {
+                keep[with] = false;
+                cuts.push((with, kind, Some(Found::Plain)));
             }
+            index = last + 1;
         }
 
         self.take_captions(paragraphs, &mut keep, &mut cuts);
@@ -241,6 +262,12 @@ impl Cleaner {
                 return parse_date(group("date")?, hints.year).map(|date| Found::Date(Some(date)));
             }
             Some(Check::Credit) if !credit_shaped(text) => return None,
+            Some(Check::Caption)
+                if !(self.caption_shaped(group("caption").unwrap_or(text))
+                    && self.pack.caption_cues.is_match(text)) =>
+            {
+                return None;
+            }
             Some(Check::Copyright) if !copyright_shaped(text, &captures) => return None,
             _ => {}
         }
@@ -324,21 +351,26 @@ impl Cleaner {
             })
             .map(|(index, _, _)| *index)
             .collect();
-        let has_caption = |cuts: &Vec<(usize, RemovedKind, Option<Found>)>, index: usize| {
-            cuts.iter()
-                .any(|(cut, kind, _)| *cut == index && *kind == RemovedKind::Caption)
-        };
         for credit in credits {
-            if credit > 0 && has_caption(cuts, credit - 1) {
+            let taken = |cuts: &Vec<(usize, RemovedKind, Option<Found>)>, index: usize| {
+                cuts.iter()
+                    .any(|(cut, kind, _)| *cut == index && *kind == RemovedKind::Caption)
+            };
+            if (credit > 0 && taken(cuts, credit - 1)) || taken(cuts, credit + 1) {
                 continue;
             }
             let first_kept = keep.iter().position(|kept| *kept);
-            let before = credit.checked_sub(1).filter(|before| {
-                keep[*before]
-                    && Some(*before) != first_kept
-                    && self.caption_shaped(&paragraphs[*before])
-            });
-            if let Some(caption) = before {
+            let candidate = |index: usize| {
+                index < paragraphs.len()
+                    && keep[index]
+                    && Some(index) != first_kept
+                    && self.caption_shaped(&paragraphs[index])
+            };
+            let caption = credit
+                .checked_sub(1)
+                .filter(|before| candidate(*before))
+                .or_else(|| Some(credit + 1).filter(|after| candidate(*after)));
+            if let Some(caption) = caption {
                 keep[caption] = false;
                 cuts.push((
                     caption,
@@ -352,13 +384,32 @@ impl Cleaner {
         }
     }
 
+    /// A picture caption: a description, not speech. Quotations and
+    /// attributions ("said", "told") belong to story paragraphs.
     fn caption_shaped(&self, paragraph: &str) -> bool {
         let text = paragraph.trim();
         let words = text.split_whitespace().count();
-        (4..=70).contains(&words)
-            && !text.contains(['"', '“', '”'])
-            && self.pack.caption_cues.is_match(text)
+        (3..=70).contains(&words) && !text.contains(['"', '“', '”']) && !ATTRIBUTION.is_match(text)
     }
+}
+
+/// Verbs of speech: a paragraph with them reports what someone said.
+static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:said|says|told|tells|according to|asked|added|stated|announced|wrote)\b")
+        .expect("fixed pattern")
+});
+
+/// A headline or topic in a list under a heading: short, capitalised, no
+/// sentence end.
+fn headline_shaped(paragraph: &str) -> bool {
+    let text = paragraph.trim();
+    let words = text.split_whitespace().count();
+    (1..=16).contains(&words)
+        && !text.ends_with(['.', '!', '?', ':', ';', '"', '”'])
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
 }
 
 fn removed_kind(kind: RuleKind) -> RemovedKind {
@@ -476,7 +527,7 @@ fn rights(rule: &Rule, text: &str, captures: &Captures<'_>) -> Rights {
     if rule.check == Some(Check::Copyright)
         && let Some(mark) = captures.get(0)
     {
-        let parsed = parse_copyright(text, mark.start(), mark.end());
+        let parsed = parse_copyright(text, mark.start());
         rights.year = rights.year.or(parsed.year);
         rights.holder = rights.holder.or(parsed.holder);
         rights.service = rights.service.or(parsed.service);
@@ -488,7 +539,7 @@ fn rights(rule: &Rule, text: &str, captures: &Captures<'_>) -> Rights {
 /// Inc., a Warner Bros. Discovery Company. All rights reserved.",
 /// "Copyright 2024 The Associated Press. All rights reserved.",
 /// "© Agence France-Presse 2024".
-fn parse_copyright(text: &str, mark_start: usize, mark_end: usize) -> Rights {
+fn parse_copyright(text: &str, mark_start: usize) -> Rights {
     let mut rights = Rights::default();
     let head = text[..mark_start]
         .trim()
@@ -502,12 +553,21 @@ fn parse_copyright(text: &str, mark_start: usize, mark_end: usize) -> Rights {
     let after_mark = &text[mark_start..];
     let year = find_year(after_mark).map(|(offset, year)| (mark_start + offset, year));
     rights.year = year.map(|(_, year)| year);
-    let tail_start = year.map_or(mark_end, |(offset, _)| offset + 4);
-    let tail = strip_copyright_words(&text[tail_start..]);
-    rights.holder = holder_from(tail).or_else(|| {
-        // "© Agence France-Presse 2024": the holder stands before the year.
-        year.and_then(|(offset, _)| holder_from(strip_copyright_words(&text[mark_end..offset])))
-    });
+    // The holder follows the year ("© 2024 The Associated Press") or, when
+    // a new sentence follows the year, stands before it ("© EFE 2024. The
+    // redistribution …", "© Agence France-Presse 2024").
+    let before_year =
+        year.and_then(|(offset, _)| holder_from(strip_copyright_words(&text[mark_start..offset])));
+    let after = match year {
+        Some((offset, _)) => &text[offset + 4..],
+        None => &text[mark_start..],
+    };
+    let after_year = if after.trim_start().starts_with('.') && before_year.is_some() {
+        None
+    } else {
+        holder_from(strip_copyright_words(after))
+    };
+    rights.holder = after_year.or(before_year);
     rights
 }
 
@@ -535,7 +595,7 @@ fn strip_copyright_words(text: &str) -> &str {
     let mut text = text.trim();
     loop {
         let lower = text.to_lowercase();
-        let stripped = ["©", "(c)", "copyright", ",", "-", "—", ":"]
+        let stripped = ["©", "(c)", "copyright", ",", "-", "—", ":", "."]
             .iter()
             .find(|word| lower.starts_with(*word))
             .map(|word| text[word.len()..].trim_start());
@@ -548,9 +608,21 @@ fn strip_copyright_words(text: &str) -> &str {
 
 fn holder_from(tail: &str) -> Option<String> {
     let lower = tail.to_lowercase();
-    let cut = lower
-        .find("all rights reserved")
-        .map_or(tail, |at| &tail[..at]);
+    let end = [
+        "all rights reserved",
+        " or its affiliat",
+        " and its affiliat",
+        " and its licensors",
+    ]
+    .iter()
+    .filter_map(|marker| lower.find(marker))
+    .min();
+    let cut = match end {
+        // "ALL RIGHTS RESERVED © Copyright ANSA": the phrase comes first.
+        Some(0) => strip_copyright_words(&tail["all rights reserved".len()..]),
+        Some(at) => &tail[..at],
+        None => tail,
+    };
     let mut holder = cut
         .trim()
         .trim_start_matches([',', '-', '.'])
@@ -575,7 +647,17 @@ fn holder_from(tail: &str) -> Option<String> {
         holder
     };
     let words = holder.split_whitespace().count();
-    (!holder.is_empty() && words <= 10).then(|| holder.to_owned())
+    if words > 10 {
+        // "Yonhap News Agency prohibits its content from being …": the
+        // holder is the proper name the sentence starts with.
+        let name: Vec<&str> = holder
+            .split_whitespace()
+            .take_while(|word| word.chars().next().is_some_and(char::is_uppercase))
+            .take(6)
+            .collect();
+        return (!name.is_empty() && name.len() < words).then(|| name.join(" "));
+    }
+    (!holder.is_empty()).then(|| holder.to_owned())
 }
 
 fn ends_with_abbreviation(text: &str) -> bool {

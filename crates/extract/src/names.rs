@@ -74,6 +74,7 @@ impl NameParser {
         for segment in list.split(';') {
             let segment = self.role.replace(segment.trim(), "");
             let segment = self.writers.replace(segment.trim(), "");
+            let mut after_place = false;
             for part in segment
                 .split([',', '&'])
                 .flat_map(|part| part.split(" and "))
@@ -83,7 +84,14 @@ impl NameParser {
                 if part.is_empty() {
                     continue;
                 }
+                // "X in Mombasa, Kenya, contributed": the region after a
+                // place is not a name.
+                if after_place && !part.contains(' ') {
+                    after_place = false;
+                    continue;
+                }
                 let name = self.place_suffix.replace(part, "");
+                after_place = name.len() != part.len();
                 let name = name.trim();
                 if self.is_organization(name) {
                     names.organizations.push(name.to_owned());
@@ -144,6 +152,10 @@ mod tests {
             names.people,
             vec!["Andrew Osborn", "Jane Doe", "Alex Richardson"]
         );
+        let names = parser
+            .parse("Associated Press writer Samuel Kiprotich in Mombasa, Kenya")
+            .unwrap();
+        assert_eq!(names.people, vec!["Samuel Kiprotich"]);
         let names = parser.parse("CNN’s Jonah Feld and Aisha Rahimi").unwrap();
         assert_eq!(names.people, vec!["Jonah Feld", "Aisha Rahimi"]);
     }

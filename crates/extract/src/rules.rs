@@ -9,8 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
+
+/// Room for the compiled rule set (the `regex` default is 10 MiB).
+const SET_SIZE_LIMIT: usize = 256 << 20;
 
 /// The pack shipped with wirefeed.
 pub const BUILTIN_RULES: &str = include_str!("../../../config/rules/cleaning.toml");
@@ -79,6 +82,8 @@ pub enum Check {
     Credit,
     /// The `date` group is a real date.
     Date,
+    /// No quotation or attribution, and a picture cue.
+    Caption,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +172,10 @@ struct RuleFile {
     check: Option<Check>,
     holder: Option<String>,
     service: Option<String>,
+    #[serde(default)]
+    takes_list: bool,
+    block_end: Option<String>,
+    block_max: Option<usize>,
 }
 
 /// A compiled rule.
@@ -190,6 +199,12 @@ pub struct Rule {
     pub holder: Option<String>,
     /// Fixed rights service.
     pub service: Option<String>,
+    /// The headline-shaped paragraphs after this heading go with it.
+    pub takes_list: bool,
+    /// The paragraphs up to the first matching this go with it.
+    pub block_end: Option<Regex>,
+    /// How far `block_end` is looked for.
+    pub block_max: usize,
 }
 
 /// A validated, compiled rule pack.
@@ -362,7 +377,14 @@ impl RulePack {
                     "a prefix pattern must start with ^".to_owned(),
                 ));
             }
+            let block_end = match &rule.block_end {
+                Some(pattern) => Some(compile(format!("{location}.block_end"), pattern)?),
+                None => None,
+            };
             rules.push(Rule {
+                takes_list: rule.takes_list,
+                block_end,
+                block_max: rule.block_max.unwrap_or(6),
                 origin: location,
                 kind: rule.kind,
                 regex,
@@ -374,7 +396,11 @@ impl RulePack {
                 service: rule.service.clone(),
             });
         }
-        let set = RegexSet::new(rules.iter().map(|rule| rule.regex.as_str()))
+        // One automaton for all rules: Unicode classes in dozens of patterns
+        // need more room than the default limit.
+        let set = RegexSetBuilder::new(rules.iter().map(|rule| rule.regex.as_str()))
+            .size_limit(SET_SIZE_LIMIT)
+            .build()
             .map_err(|err| pattern_error("rules".to_owned(), err.to_string()))?;
         Ok(Self {
             origin: origin.to_owned(),
@@ -432,7 +458,8 @@ mod tests {
             .to_string();
         assert!(err.contains("credits"), "{err}");
 
-        let text = BUILTIN_RULES.replacen("top_zone = 4", "top_zone = 4\ntop_zones = 5", 1);
+        let text = BUILTIN_RULES.replacen("top_zone = 6", "top_zone = 6\ntop_zones = 5", 1);
+        assert_ne!(text, BUILTIN_RULES);
         let err = RulePack::from_toml(&text, "rules.toml")
             .unwrap_err()
             .to_string();
