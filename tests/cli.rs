@@ -109,3 +109,92 @@ fn fetch_prints_records_of_every_sample_feed() {
         }
     }
 }
+
+#[test]
+fn eval_clean_scores_the_corpus_and_enforces_a_bar() {
+    let corpus = repo_path("crates/extract/tests/corpus");
+    let corpus = corpus.to_str().unwrap();
+    let output = wirefeed(&[
+        "eval-clean",
+        corpus,
+        "--min-precision",
+        "0.99",
+        "--min-recall",
+        "0.97",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for kind in [
+        "copyright",
+        "contributors",
+        "caption",
+        "credit",
+        "promo",
+        "all",
+    ] {
+        assert!(
+            stdout.lines().any(|line| line.starts_with(kind)),
+            "no {kind} row:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("body paragraphs kept verbatim"), "{stdout}");
+
+    let output = wirefeed(&["eval-clean", corpus, "--min-recall", "1.01"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("below the bar"));
+}
+
+#[test]
+fn clean_uses_a_custom_rule_pack_and_refuses_a_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let story = dir.path().join("story.txt");
+    std::fs::write(
+        &story,
+        "Harbour reopens\nThe harbour reopened on Monday.\nWIREX-FOOTER-2024 internal routing line\n",
+    )
+    .unwrap();
+    let builtin = wirefeed(&["clean", story.to_str().unwrap()]);
+    let record: Value = serde_json::from_slice(&builtin.stdout).unwrap();
+    assert_eq!(record["body"]["paragraphs"].as_array().unwrap().len(), 2);
+
+    // An operator teaches wirefeed a new service's footer without a rebuild.
+    let pack = std::fs::read_to_string(repo_path("config/rules/cleaning.toml")).unwrap()
+        + "\n[services.wirex]\nname = \"Wirex\"\nagencies = [\"Wirex\"]\n\n\
+           [[services.wirex.rules]]\nkind = \"copyright\"\nholder = \"Wirex Ltd\"\n\
+           pattern = '^WIREX-FOOTER-\\d{4}\\b'\n";
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, pack).unwrap();
+    let custom = wirefeed(&[
+        "clean",
+        "--rules",
+        rules.to_str().unwrap(),
+        story.to_str().unwrap(),
+    ]);
+    assert!(
+        custom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&custom.stderr)
+    );
+    let record: Value = serde_json::from_slice(&custom.stdout).unwrap();
+    assert_valid_record(&record);
+    assert_eq!(
+        record["body"]["paragraphs"],
+        serde_json::json!(["The harbour reopened on Monday."])
+    );
+    assert_eq!(record["rights"]["holder"], "Wirex Ltd");
+
+    std::fs::write(&rules, "version = 1\n[vocabulary]\nmonths = '('\n").unwrap();
+    let broken = wirefeed(&[
+        "clean",
+        "--rules",
+        rules.to_str().unwrap(),
+        story.to_str().unwrap(),
+    ]);
+    assert!(!broken.status.success());
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(stderr.contains("rules.toml"), "{stderr}");
+}

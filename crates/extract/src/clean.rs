@@ -99,21 +99,36 @@ impl Cleaner {
         let mut suspects: Vec<(usize, RemovedKind)> = Vec::new();
         let mut top_run = true;
 
+        let mut lowercase: Vec<u8> = Vec::new();
         let mut index = 0;
         while index < count {
             let text = paragraphs[index].trim();
-            let words = text.split_whitespace().count();
+            let words = word_count(text);
+            lowercase.clear();
+            lowercase.extend(text.bytes().map(|byte| byte.to_ascii_lowercase()));
             let mut suspect = None;
             let mut decided = None;
-            for rule_index in self.pack.set.matches(text).iter() {
-                let rule = &self.pack.rules[rule_index];
+            let first_byte = text.as_bytes().first().copied().unwrap_or(0);
+            for rule in &self.pack.rules {
                 let zone_ok = match rule.zone {
                     Zone::Any => true,
                     Zone::Top => top_run && index < self.pack.top_zone,
                     Zone::Bottom => index + self.pack.bottom_zone >= count,
                     Zone::Lead => false,
                 };
-                if rule.cut == Cut::Prefix || !zone_ok {
+                // Position and length are cheap; the pattern is tried only
+                // where the rule could apply. A paragraph somewhat over a
+                // rule's word limit is still tried, to report it as a suspect.
+                if rule.cut == Cut::Prefix || !zone_ok || words > rule.max_words * 2 {
+                    continue;
+                }
+                if !rule.may_start_with(first_byte) {
+                    continue;
+                }
+                if !rule.may_match(text, &lowercase) {
+                    continue;
+                }
+                if !rule.regex.is_match(text) {
                     continue;
                 }
                 let found = if words > rule.max_words {
@@ -154,8 +169,8 @@ impl Cleaner {
             } else {
                 index
             };
-            for with in index + 1..=last {
-                keep[with] = false;
+            for (with, kept) in keep.iter_mut().enumerate().take(last + 1).skip(index + 1) {
+                *kept = false;
                 cuts.push((with, kind, Some(Found::Plain)));
             }
             index = last + 1;
@@ -312,8 +327,7 @@ impl Cleaner {
     ) -> Option<(usize, Option<String>, Option<NaiveDate>)> {
         let start = paragraph.len() - paragraph.trim_start().len();
         let text = &paragraph[start..];
-        for rule_index in self.pack.set.matches(text).iter() {
-            let rule = &self.pack.rules[rule_index];
+        for rule in &self.pack.rules {
             if rule.cut != Cut::Prefix {
                 continue;
             }
@@ -391,6 +405,16 @@ impl Cleaner {
         let words = text.split_whitespace().count();
         (3..=70).contains(&words) && !text.contains(['"', '“', '”']) && !ATTRIBUTION.is_match(text)
     }
+}
+
+/// Words in a paragraph. Paragraphs arrive whitespace-folded (normalize
+/// does that), so counting single spaces is exact and much cheaper than a
+/// Unicode-aware split on this hot path.
+fn word_count(text: &str) -> usize {
+    if text.is_empty() {
+        return 0;
+    }
+    1 + text.bytes().filter(|byte| *byte == b' ').count()
 }
 
 /// Verbs of speech: a paragraph with them reports what someone said.

@@ -9,11 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use memchr::memmem::Finder;
+use regex::Regex;
 use serde::Deserialize;
-
-/// Room for the compiled rule set (the `regex` default is 10 MiB).
-const SET_SIZE_LIMIT: usize = 256 << 20;
 
 /// The pack shipped with wirefeed.
 pub const BUILTIN_RULES: &str = include_str!("../../../config/rules/cleaning.toml");
@@ -174,6 +172,10 @@ struct RuleFile {
     service: Option<String>,
     #[serde(default)]
     takes_list: bool,
+    #[serde(default)]
+    requires: Vec<String>,
+    #[serde(default)]
+    ends_with: Vec<String>,
     block_end: Option<String>,
     block_max: Option<usize>,
 }
@@ -201,6 +203,15 @@ pub struct Rule {
     pub service: Option<String>,
     /// The headline-shaped paragraphs after this heading go with it.
     pub takes_list: bool,
+    /// Words of which one must occur (ASCII case ignored) before the
+    /// pattern is tried, as compiled searchers over the lowercased text.
+    pub requires: Vec<Finder<'static>>,
+    /// Endings of which one the paragraph must have before the pattern is
+    /// tried.
+    pub ends_with: Vec<String>,
+    /// For a pattern anchored at the start: the bytes a matching paragraph
+    /// can begin with, derived from the pattern (a 256-bit set).
+    pub first_bytes: Option<[u64; 4]>,
     /// The paragraphs up to the first matching this go with it.
     pub block_end: Option<Regex>,
     /// How far `block_end` is looked for.
@@ -214,8 +225,6 @@ pub struct RulePack {
     pub origin: String,
     /// Rules in evaluation order: services first, then generic.
     pub rules: Vec<Rule>,
-    /// All rule patterns at once, to find candidate rules in one pass.
-    pub set: RegexSet,
     /// Top zone size.
     pub top_zone: usize,
     /// Bottom zone size.
@@ -310,8 +319,12 @@ impl RulePack {
                 .join("|")
         };
         let vocabulary = &file.vocabulary;
+        // Word boundaries are ASCII ones: a Unicode `\b` makes the fast
+        // automaton give up on any non-ASCII text and fall back to a slow
+        // engine, and the rules' boundaries all sit next to ASCII words.
         let expand = |pattern: &str| {
             pattern
+                .replace("\\b", "(?-u:\\b)")
                 .replace("{agencies}", &agency_alternation)
                 .replace("{months}", &vocabulary.months)
                 .replace("{weekdays}", &vocabulary.weekdays)
@@ -381,8 +394,33 @@ impl RulePack {
                 Some(pattern) => Some(compile(format!("{location}.block_end"), pattern)?),
                 None => None,
             };
+            if let Some(word) = rule
+                .requires
+                .iter()
+                .find(|word| word.to_lowercase() != **word)
+            {
+                return Err(pattern_error(
+                    location,
+                    format!("requires word {word:?} must be lowercase"),
+                ));
+            }
+            let first_bytes = required_prefixes(regex.as_str()).map(|prefixes| {
+                let mut set = [0u64; 4];
+                for prefix in prefixes {
+                    let byte = usize::from(prefix[0]);
+                    set[byte / 64] |= 1 << (byte % 64);
+                }
+                set
+            });
             rules.push(Rule {
+                first_bytes,
                 takes_list: rule.takes_list,
+                requires: rule
+                    .requires
+                    .iter()
+                    .map(|word| Finder::new(word.as_bytes()).into_owned())
+                    .collect(),
+                ends_with: rule.ends_with.clone(),
                 block_end,
                 block_max: rule.block_max.unwrap_or(6),
                 origin: location,
@@ -396,16 +434,10 @@ impl RulePack {
                 service: rule.service.clone(),
             });
         }
-        // One automaton for all rules: Unicode classes in dozens of patterns
-        // need more room than the default limit.
-        let set = RegexSetBuilder::new(rules.iter().map(|rule| rule.regex.as_str()))
-            .size_limit(SET_SIZE_LIMIT)
-            .build()
-            .map_err(|err| pattern_error("rules".to_owned(), err.to_string()))?;
+
         Ok(Self {
             origin: origin.to_owned(),
             rules,
-            set,
             top_zone: file.settings.top_zone,
             bottom_zone: file.settings.bottom_zone,
             org,
@@ -421,6 +453,61 @@ impl RulePack {
     }
 }
 
+impl Rule {
+    /// True when the cheap pre-checks let the pattern be tried: the
+    /// paragraph ends right and contains a required word (`lowercase` is the
+    /// paragraph with ASCII letters lowercased).
+    pub fn may_match(&self, text: &str, lowercase: &[u8]) -> bool {
+        (self.ends_with.is_empty()
+            || self
+                .ends_with
+                .iter()
+                .any(|end| text.ends_with(end.as_str())))
+            && (self.requires.is_empty()
+                || self
+                    .requires
+                    .iter()
+                    .any(|finder| finder.find(lowercase).is_some()))
+    }
+
+    /// True when a paragraph starting with `first` can match at all.
+    pub fn may_start_with(&self, first: u8) -> bool {
+        self.first_bytes.is_none_or(|set| {
+            let byte = usize::from(first);
+            set[byte / 64] & (1 << (byte % 64)) != 0
+        })
+    }
+}
+
+/// The literal prefixes every match of a start-anchored pattern begins
+/// with, when there are few enough to check by hand (`None` otherwise).
+///
+/// This is the cheap first test of the cleaner's loop: most rules are
+/// anchored at a word or two ("By ", "Related", "(AP Photo"), and most
+/// paragraphs start with something else.
+fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::Look;
+    use regex_syntax::hir::literal::Extractor;
+
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    if !hir.properties().look_set_prefix().contains(Look::Start) {
+        return None;
+    }
+    let mut extractor = Extractor::new();
+    extractor.limit_total(64);
+    let literals = extractor.extract(&hir);
+    let literals = literals.literals()?;
+    if literals.is_empty() || literals.iter().any(|literal| literal.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(
+        literals
+            .iter()
+            .map(|literal| literal.as_bytes().to_vec())
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +521,16 @@ mod tests {
         // Service rules run before generic ones.
         assert!(pack.rules[0].origin.starts_with("services."));
         assert!(pack.rules.last().unwrap().origin.starts_with("generic."));
+    }
+
+    #[test]
+    fn anchored_patterns_get_prefix_checks() {
+        let prefixes = required_prefixes("^(?:By|BY)\\s+(?P<names>.+)$").unwrap();
+        assert!(prefixes.iter().any(|prefix| prefix.as_slice() == b"By"));
+        assert!(prefixes.iter().all(|prefix| prefix.starts_with(b"B")));
+        // Unanchored or open-ended starts get none: every paragraph is tried.
+        assert_eq!(required_prefixes("contributed\\.$"), None);
+        assert_eq!(required_prefixes("^(?P<names>.+?) contributed$"), None);
     }
 
     #[test]
