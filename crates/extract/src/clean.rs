@@ -277,6 +277,7 @@ impl Cleaner {
                 return parse_date(group("date")?, hints.year).map(|date| Found::Date(Some(date)));
             }
             Some(Check::Credit) if !credit_shaped(text) => return None,
+            Some(Check::Place) if group("place").is_none_or(is_label) => return None,
             Some(Check::Caption)
                 if !(self.caption_shaped(group("caption").unwrap_or(text))
                     && self.pack.caption_cues.is_match(text)) =>
@@ -521,6 +522,71 @@ fn credit_shaped(text: &str) -> bool {
     capitalised * 3 >= words.len() * 2
 }
 
+/// Section labels that stand alone at the top like a place would.
+fn is_label(text: &str) -> bool {
+    const LABELS: &[&str] = &[
+        "BREAKING",
+        "UPDATE",
+        "UPDATED",
+        "ANALYSIS",
+        "EXCLUSIVE",
+        "OPINION",
+        "LIVE",
+        "WATCH",
+        "VIDEO",
+        "PHOTOS",
+        "FACTBOX",
+        "EXPLAINER",
+        "COMMENT",
+        "EDITORIAL",
+        "REVIEW",
+        "FEATURE",
+        "INTERVIEW",
+        "URGENT",
+        "FLASH",
+        "ADVISORY",
+        "CORRECTION",
+        "NEWS",
+        "WORLD",
+        "SPORT",
+        "SPORTS",
+        "BUSINESS",
+        "POLITICS",
+    ];
+    LABELS.contains(&text)
+}
+
+/// Words that, right after "copyright", make it the subject of a sentence
+/// ("the Copyright Act", "copyright claims"), not a notice.
+const COPYRIGHT_SUBJECTS: &[&str] = &[
+    "act",
+    "law",
+    "laws",
+    "office",
+    "board",
+    "tribunal",
+    "directive",
+    "amendment",
+    "bill",
+    "treaty",
+    "claim",
+    "claims",
+    "infringement",
+    "lawsuit",
+    "case",
+    "cases",
+    "holder",
+    "holders",
+    "protection",
+    "rules",
+    "regime",
+    "term",
+    "reform",
+    "royalty",
+    "royalties",
+    "owner",
+];
+
 /// A rights line has its mark early or is short: a story sentence may say
 /// "all rights reserved" in passing.
 fn copyright_shaped(text: &str, captures: &Captures<'_>) -> bool {
@@ -531,8 +597,19 @@ fn copyright_shaped(text: &str, captures: &Captures<'_>) -> bool {
     if text.contains(['"', '“', '”']) {
         return false;
     }
+    let lower = text.to_lowercase();
+    let about_copyright = lower.match_indices("copyright").any(|(at, word)| {
+        let next = lower[at + word.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        COPYRIGHT_SUBJECTS.contains(&next.trim_matches(|c: char| !c.is_alphanumeric()))
+    });
+    if about_copyright {
+        return false;
+    }
     let words = text.split_whitespace().count();
-    words <= 25 || mark.start() <= text.len() / 3
+    words <= 25 || mark.start() <= 20
 }
 
 /// Reads holder, year and service out of a rights line.

@@ -51,10 +51,10 @@ impl NameParser {
         let build = |pattern: String| Regex::new(&pattern).expect("name patterns are fixed text");
         Self {
             role: build(
-                r"(?i)^(?:and\s+)?(?:(?:additional|further)\s+)?(?:reporting|writing|editing|compiled|compiling|research|fact-checking|graphics|production|translation|translated|written|edited)\s+by\s+".to_owned(),
+                r"(?i)^(?:and\s+)?(?:(?:additional|further)\s+)?(?:reporting|writing|editing|compiled|compiling|research|fact-checking|graphics|production|translation|translated|written|edited)\s+by:?\s+".to_owned(),
             ),
             writers: build(format!(
-                r"^(?:(?:The\s+)?(?:{agencies}|Associated Press)(?:’s|'s)?\s+(?:(?:staff|senior|chief|political|business|sports|economics|science|health)\s+)*(?:(?:writers?|reporters?|correspondents?|journalists?|photographers?|editors?|producers?)\s+)?|(?:(?:staff|senior|chief)\s+)?(?:writers?|reporters?|correspondents?|journalists?|photographers?)\s+)"
+                r"^(?:(?:The\s+)?(?:{agencies}|Associated Press|\p{{Lu}}[\p{{L}}]+(?:\s+\p{{Lu}}[\p{{L}}]+){{0,2}})(?:’s|'s)?\s+(?:staff\s+)?(?:writers?|reporters?|correspondents?|journalists?|photographers?)\s+|(?:The\s+)?(?:{agencies}|Associated Press)(?:’s|'s)?\s+(?:(?:staff|senior|chief|political|business|sports|economics|science|health)\s+)*(?:(?:writers?|reporters?|correspondents?|journalists?|photographers?|editors?|producers?)\s+)?|(?:(?:staff|senior|chief)\s+)?(?:writers?|reporters?|correspondents?|journalists?|photographers?)\s+)"
             )),
             place_suffix: build(r"\s+(?:in|from|at)\s+\p{Lu}[\p{L} .,'’-]*$".to_owned()),
             agency: build(format!(r"^(?:the\s+)?(?:{agencies})(?:\s+\p{{Lu}}[\p{{L}}]+){{0,2}}$")),
@@ -108,7 +108,11 @@ impl NameParser {
     /// True for "The Associated Press", "Reuters", "AFP", "PA Political
     /// Correspondent".
     pub fn is_organization(&self, text: &str) -> bool {
-        self.agency.is_match(text) || self.org.is_match(text)
+        let generic = matches!(
+            text.to_lowercase().as_str(),
+            "agencies" | "news agencies" | "wires" | "wire services" | "staff" | "our staff"
+        );
+        generic || self.agency.is_match(text) || self.org.is_match(text)
     }
 
     fn is_person(&self, candidate: &str) -> bool {
@@ -168,6 +172,9 @@ mod tests {
         assert_eq!(names.organizations, vec!["The Associated Press"]);
         assert!(parser.is_organization("PA Political Correspondent"));
         assert!(!parser.is_organization("Jane Doe"));
+        assert!(parser.is_organization("agencies"));
+        let names = parser.parse("Times staff writer Ben Albrecht").unwrap();
+        assert_eq!(names.people, vec!["Ben Albrecht"]);
     }
 
     #[test]

@@ -82,6 +82,8 @@ pub enum Check {
     Date,
     /// No quotation or attribution, and a picture cue.
     Caption,
+    /// The `place` group is a place, not a label like "BREAKING".
+    Place,
 }
 
 #[derive(Debug, Deserialize)]
@@ -376,6 +378,7 @@ impl RulePack {
             match rule.check {
                 Some(Check::Names | Check::Byline) => needs("names", "check = names/byline")?,
                 Some(Check::Date) => needs("date", "check = date")?,
+                Some(Check::Place) => needs("place", "check = place")?,
                 _ => {}
             }
             if rule.cut == Cut::Prefix && rule.zone != Zone::Lead {
