@@ -109,7 +109,10 @@ impl Cleaner {
             let mut suspect = None;
             let mut decided = None;
             let first_byte = text.as_bytes().first().copied().unwrap_or(0);
-            for rule in &self.pack.rules {
+            for rule in self.pack.by_first_byte[usize::from(first_byte)]
+                .iter()
+                .map(|rule_index| &self.pack.rules[*rule_index])
+            {
                 let zone_ok = match rule.zone {
                     Zone::Any => true,
                     Zone::Top => top_run && index < self.pack.top_zone,
@@ -120,9 +123,6 @@ impl Cleaner {
                 // where the rule could apply. A paragraph somewhat over a
                 // rule's word limit is still tried, to report it as a suspect.
                 if rule.cut == Cut::Prefix || !zone_ok || words > rule.max_words * 2 {
-                    continue;
-                }
-                if !rule.may_start_with(first_byte) {
                     continue;
                 }
                 if !rule.may_match(text, &lowercase) {
@@ -328,10 +328,12 @@ impl Cleaner {
     ) -> Option<(usize, Option<String>, Option<NaiveDate>)> {
         let start = paragraph.len() - paragraph.trim_start().len();
         let text = &paragraph[start..];
-        for rule in &self.pack.rules {
-            if rule.cut != Cut::Prefix {
-                continue;
-            }
+        for rule in self
+            .pack
+            .prefix_rules
+            .iter()
+            .map(|rule_index| &self.pack.rules[*rule_index])
+        {
             let Some(captures) = rule.regex.captures(text) else {
                 continue;
             };

@@ -227,6 +227,11 @@ pub struct RulePack {
     pub origin: String,
     /// Rules in evaluation order: services first, then generic.
     pub rules: Vec<Rule>,
+    /// For each first byte of a paragraph, the paragraph rules (not prefix
+    /// rules) that can match it, in evaluation order.
+    pub by_first_byte: Vec<Vec<usize>>,
+    /// The prefix (dateline) rules, in evaluation order.
+    pub prefix_rules: Vec<usize>,
     /// Top zone size.
     pub top_zone: usize,
     /// Bottom zone size.
@@ -438,8 +443,26 @@ impl RulePack {
             });
         }
 
+        let by_first_byte = (0..=u8::MAX)
+            .map(|first| {
+                rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, rule)| rule.cut == Cut::Paragraph && rule.may_start_with(first))
+                    .map(|(index, _)| index)
+                    .collect()
+            })
+            .collect();
+        let prefix_rules = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule.cut == Cut::Prefix)
+            .map(|(index, _)| index)
+            .collect();
         Ok(Self {
             origin: origin.to_owned(),
+            by_first_byte,
+            prefix_rules,
             rules,
             top_zone: file.settings.top_zone,
             bottom_zone: file.settings.bottom_zone,
@@ -496,8 +519,13 @@ fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
     if !hir.properties().look_set_prefix().contains(Look::Start) {
         return None;
     }
+    // Only the first byte is used, so one-byte prefixes keep even
+    // case-insensitive alternations small.
     let mut extractor = Extractor::new();
-    extractor.limit_total(64);
+    extractor
+        .limit_literal_len(1)
+        .limit_class(64)
+        .limit_total(256);
     let literals = extractor.extract(&hir);
     let literals = literals.literals()?;
     if literals.is_empty() || literals.iter().any(|literal| literal.as_bytes().is_empty()) {
@@ -518,6 +546,15 @@ mod tests {
     #[test]
     fn builtin_pack_is_valid() {
         let pack = RulePack::builtin();
+        let unfiltered: Vec<&str> = pack
+            .rules
+            .iter()
+            .filter(|rule| {
+                rule.first_bytes.is_none() && rule.requires.is_empty() && rule.ends_with.is_empty()
+            })
+            .map(|rule| rule.origin.as_str())
+            .collect();
+        eprintln!("rules tried on every paragraph: {unfiltered:?}");
         assert!(pack.rules.len() > 30);
         assert!(pack.agencies.iter().any(|agency| agency == "Reuters"));
         assert!(pack.services.len() >= 12);
@@ -529,8 +566,12 @@ mod tests {
     #[test]
     fn anchored_patterns_get_prefix_checks() {
         let prefixes = required_prefixes("^(?:By|BY)\\s+(?P<names>.+)$").unwrap();
-        assert!(prefixes.iter().any(|prefix| prefix.as_slice() == b"By"));
         assert!(prefixes.iter().all(|prefix| prefix.starts_with(b"B")));
+        let prefixes = required_prefixes("(?i)^(?:related|read more)\\s*:").unwrap();
+        let mut firsts: Vec<u8> = prefixes.iter().map(|prefix| prefix[0]).collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        assert_eq!(firsts, b"Rr");
         // Unanchored or open-ended starts get none: every paragraph is tried.
         assert_eq!(required_prefixes("contributed\\.$"), None);
         assert_eq!(required_prefixes("^(?P<names>.+?) contributed$"), None);
