@@ -17,6 +17,8 @@ use wirefeed_kafka::ProducerConfig;
 use wirefeed_model::FeedId;
 use wirefeed_sources::HttpConfig;
 
+use crate::schedule::ScheduleConfig;
+
 /// The file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -271,6 +273,18 @@ pub struct FeedDefaults {
     /// Items read from one document, at most.
     #[serde(default = "default_max_items")]
     pub max_items: usize,
+    /// Fraction of the interval a poll may move either way.
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+    /// Longest wait between polls of a failing feed.
+    #[serde(default = "default_backoff_max_secs")]
+    pub backoff_max_secs: u64,
+    /// Consecutive failures after which a feed is reported unhealthy.
+    #[serde(default = "default_unhealthy_after")]
+    pub unhealthy_after: u32,
+    /// Longest random delay before a feed's first poll after start-up.
+    #[serde(default = "default_startup_spread_secs")]
+    pub startup_spread_secs: u64,
 }
 
 impl Default for FeedDefaults {
@@ -278,8 +292,25 @@ impl Default for FeedDefaults {
         Self {
             poll_interval_secs: default_poll_interval_secs(),
             max_items: default_max_items(),
+            jitter: default_jitter(),
+            backoff_max_secs: default_backoff_max_secs(),
+            unhealthy_after: default_unhealthy_after(),
+            startup_spread_secs: default_startup_spread_secs(),
         }
     }
+}
+
+const fn default_jitter() -> f64 {
+    0.1
+}
+const fn default_backoff_max_secs() -> u64 {
+    3600
+}
+const fn default_unhealthy_after() -> u32 {
+    5
+}
+const fn default_startup_spread_secs() -> u64 {
+    30
 }
 
 const fn default_poll_interval_secs() -> u64 {
@@ -330,6 +361,8 @@ pub struct Settings {
     pub feeds: Vec<Feed>,
     /// The cleaner built from the rule pack.
     pub cleaner: Arc<Cleaner>,
+    /// Poll scheduling.
+    pub schedule: ScheduleConfig,
 }
 
 /// One validated feed.
@@ -468,6 +501,21 @@ impl FileConfig {
                 "must be greater than 0",
             ));
         }
+        if !(0.0..=0.5).contains(&self.feed_defaults.jitter) {
+            return Err(invalid("feed_defaults.jitter", "must be between 0 and 0.5"));
+        }
+        if self.feed_defaults.backoff_max_secs == 0 {
+            return Err(invalid(
+                "feed_defaults.backoff_max_secs",
+                "must be greater than 0",
+            ));
+        }
+        if self.feed_defaults.unhealthy_after == 0 {
+            return Err(invalid(
+                "feed_defaults.unhealthy_after",
+                "must be greater than 0",
+            ));
+        }
         let mut seen = HashSet::new();
         let mut feeds = Vec::with_capacity(self.feeds.len());
         for (index, feed) in self.feeds.iter().enumerate() {
@@ -521,7 +569,14 @@ impl FileConfig {
             count => positive("pipeline.workers", count)?,
         };
         let cleaner = Arc::new(self.cleaning.load(base_dir)?);
+        let schedule = ScheduleConfig {
+            jitter: self.feed_defaults.jitter,
+            backoff_max: Duration::from_secs(self.feed_defaults.backoff_max_secs),
+            unhealthy_after: self.feed_defaults.unhealthy_after,
+            startup_spread: Duration::from_secs(self.feed_defaults.startup_spread_secs),
+        };
         Ok(Settings {
+            schedule,
             cleaner,
             state_path: resolve(base_dir, &self.state.path),
             producer,

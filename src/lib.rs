@@ -10,6 +10,7 @@ pub mod config;
 pub mod metrics;
 pub mod pipeline;
 pub mod process;
+pub mod schedule;
 pub mod shutdown;
 
 pub use config::Settings;

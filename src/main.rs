@@ -293,7 +293,7 @@ async fn fetch(
         .await?
     {
         FetchOutcome::Fetched(document) => document,
-        FetchOutcome::NotModified => {
+        FetchOutcome::NotModified { .. } => {
             bail!("{url}: server answered 304 to an unconditional request")
         }
     };

@@ -22,6 +22,8 @@ pub const ITEMS_RECEIVED_TOTAL: &str = "wirefeed_items_received_total";
 pub const ITEMS_UNCHANGED_TOTAL: &str = "wirefeed_items_unchanged_total";
 /// Records acknowledged by Kafka, by `version_kind` (`new`, `update`).
 pub const RECORDS_PUBLISHED_TOTAL: &str = "wirefeed_records_published_total";
+/// Feeds that became unhealthy (failing `unhealthy_after` polls in a row).
+pub const FEED_UNHEALTHY_TOTAL: &str = "wirefeed_feed_unhealthy_total";
 /// Errors by `stage` and `error_type`.
 pub const ERRORS_TOTAL: &str = "wirefeed_errors_total";
 /// Time from enqueue to acknowledgement.
@@ -61,6 +63,11 @@ impl Stage {
 pub fn feed_polled(feed_id: &FeedId, outcome: &'static str) {
     metrics::counter!(FEED_POLLS_TOTAL, "feed_id" => feed_id.to_string(), "outcome" => outcome)
         .increment(1);
+}
+
+/// Counts a feed turning unhealthy.
+pub fn feed_unhealthy(feed_id: &FeedId) {
+    metrics::counter!(FEED_UNHEALTHY_TOTAL, "feed_id" => feed_id.to_string()).increment(1);
 }
 
 /// Counts bytes received for a feed.

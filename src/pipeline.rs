@@ -41,6 +41,7 @@ use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 use crate::config::{Feed, Settings};
 use crate::metrics::{self, Stage};
 use crate::process::{DocumentContext, item_to_record};
+use crate::schedule::{Jitter, ScheduleConfig, next_delay};
 
 /// How the daemon runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,6 +245,7 @@ pub async fn run(
     for feed in settings.feeds.iter().cloned() {
         let poller = Poller {
             feed,
+            schedule: settings.schedule,
             cleaner: settings.cleaner.clone(),
             fetcher: fetcher.clone(),
             state: state.clone(),
@@ -298,6 +300,7 @@ pub async fn run(
 /// Polls one feed on its interval.
 struct Poller {
     feed: Feed,
+    schedule: ScheduleConfig,
     cleaner: Arc<Cleaner>,
     fetcher: Fetcher,
     state: Arc<StateStore>,
@@ -306,12 +309,116 @@ struct Poller {
     shutdown: CancellationToken,
 }
 
+/// What one poll of a feed came to.
+struct PollReport {
+    /// Fetched (or unchanged) and parsed, or why not.
+    result: Result<PollCounts, PollFailure>,
+    /// How long the server said the document stays fresh.
+    fresh_for: Option<Duration>,
+    /// Validators to store: only when every item of the copy was delivered.
+    validators: Option<Validators>,
+}
+
+/// Item counts of a successful poll; `None` when the feed was unchanged.
+type PollCounts = Option<(usize, usize, usize, usize, usize)>;
+
+struct PollFailure {
+    stage: &'static str,
+    error_type: &'static str,
+    error: String,
+    retry_after: Option<Duration>,
+}
+
 impl Poller {
     async fn run(self, mode: RunMode) {
+        let feed = &self.feed;
+        let mut jitter = Jitter::new(feed.id.as_str());
+        let stored = self.feed_state();
+        let mut error_streak = stored.as_ref().map_or(0, |stored| stored.error_streak);
+        if mode == RunMode::Daemon {
+            // A restart keeps each feed's schedule; feeds with none (new, or
+            // due already) are spread over the first seconds.
+            let now = chrono::Utc::now().timestamp();
+            let due_in = stored
+                .as_ref()
+                .and_then(|stored| stored.next_poll_at)
+                .map(|at| Duration::from_secs(u64::try_from(at - now).unwrap_or(0)))
+                .unwrap_or_default()
+                .min(feed.poll_interval.max(self.schedule.backoff_max));
+            let spread = self
+                .schedule
+                .startup_spread
+                .min(feed.poll_interval)
+                .mul_f64(jitter.draw());
+            let wait = if due_in.is_zero() { spread } else { due_in };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.shutdown.cancelled() => return,
+            }
+        }
         loop {
-            let span = info_span!("poll", feed_id = %self.feed.id);
-            let ok = self.poll().instrument(span).await;
-            let counter = if ok {
+            let span = info_span!("poll", feed_id = %feed.id);
+            let Some(report) = self.poll().instrument(span).await else {
+                return;
+            };
+            let server_delay = match &report.result {
+                Ok(_) => report.fresh_for,
+                Err(failure) => failure.retry_after,
+            };
+            error_streak = if report.result.is_ok() {
+                0
+            } else {
+                error_streak.saturating_add(1)
+            };
+            let delay = next_delay(
+                &self.schedule,
+                feed.poll_interval,
+                error_streak,
+                server_delay,
+                jitter.draw(),
+            );
+            self.record(&report, error_streak, delay);
+            match &report.result {
+                Ok(Some((items, published, unchanged, rejected, failed))) => info!(
+                    feed_id = %feed.id,
+                    items,
+                    published,
+                    unchanged,
+                    rejected,
+                    failed,
+                    next_poll_secs = delay.as_secs(),
+                    "feed polled"
+                ),
+                Ok(None) => debug!(
+                    feed_id = %feed.id,
+                    next_poll_secs = delay.as_secs(),
+                    "feed not modified"
+                ),
+                Err(failure) => {
+                    warn!(
+                        feed_id = %feed.id,
+                        url = %feed.url,
+                        stage = failure.stage,
+                        error_type = failure.error_type,
+                        error = %failure.error,
+                        error_streak,
+                        next_poll_secs = delay.as_secs(),
+                        "feed {} failed",
+                        failure.stage
+                    );
+                    if error_streak == self.schedule.unhealthy_after {
+                        metrics::feed_unhealthy(&feed.id);
+                        error!(
+                            feed_id = %feed.id,
+                            url = %feed.url,
+                            error_streak,
+                            next_poll_secs = delay.as_secs(),
+                            "feed unhealthy: failing repeatedly; still retried at the backoff cap"
+                        );
+                    }
+                }
+            }
+            let counter = if report.result.is_ok() {
                 &self.stats.polls_ok
             } else {
                 &self.stats.polls_failed
@@ -321,46 +428,90 @@ impl Poller {
                 return;
             }
             tokio::select! {
-                () = tokio::time::sleep(self.feed.poll_interval) => {}
+                () = tokio::time::sleep(delay) => {}
                 () = self.shutdown.cancelled() => return,
             }
         }
     }
 
-    /// Returns false when the feed could not be fetched or parsed.
-    async fn poll(&self) -> bool {
-        let feed = &self.feed;
-        let validators = match self.state.feed(&feed.id) {
-            Ok(Some(stored)) if stored.url == feed.url.as_str() => Validators {
-                etag: stored.etag,
-                last_modified: stored.last_modified,
-            },
-            Ok(_) => Validators::default(),
+    /// The stored state of this feed, when it belongs to its current URL.
+    fn feed_state(&self) -> Option<FeedState> {
+        match self.state.feed(&self.feed.id) {
+            Ok(stored) => stored.filter(|stored| stored.url == self.feed.url.as_str()),
             Err(err) => {
                 metrics::error(Stage::State, err.error_type());
-                warn!(feed_id = %feed.id, error = %err, "cannot read feed state; fetching unconditionally");
-                Validators::default()
+                warn!(feed_id = %self.feed.id, error = %err, "cannot read feed state");
+                None
             }
+        }
+    }
+
+    /// Stores the schedule, the streak and (when every item was delivered)
+    /// the new validators.
+    fn record(&self, report: &PollReport, error_streak: u32, delay: Duration) {
+        let now = chrono::Utc::now().timestamp();
+        let mut state = self.feed_state().unwrap_or_else(|| FeedState {
+            url: self.feed.url.to_string(),
+            ..FeedState::default()
+        });
+        if let Some(validators) = &report.validators {
+            state.etag.clone_from(&validators.etag);
+            state.last_modified.clone_from(&validators.last_modified);
+        }
+        state.error_streak = error_streak;
+        state.last_polled_at = Some(now);
+        state.next_poll_at = Some(now + i64::try_from(delay.as_secs()).unwrap_or(i64::MAX / 2));
+        state.last_error = report
+            .result
+            .as_ref()
+            .err()
+            .map(|failure| failure.error.clone());
+        if let Err(err) = self.state.set_feed(&self.feed.id, &state) {
+            metrics::error(Stage::State, err.error_type());
+            warn!(feed_id = %self.feed.id, error = %err, "cannot store feed state");
+        }
+    }
+
+    /// Polls once; `None` when shutdown interrupted the poll.
+    async fn poll(&self) -> Option<PollReport> {
+        let feed = &self.feed;
+        let validators = self
+            .feed_state()
+            .map(|stored| Validators {
+                etag: stored.etag,
+                last_modified: stored.last_modified,
+            })
+            .unwrap_or_default();
+        let failed = |stage, error_type, error: String, retry_after| PollReport {
+            result: Err(PollFailure {
+                stage,
+                error_type,
+                error,
+                retry_after,
+            }),
+            fresh_for: None,
+            validators: None,
         };
         let fetched_at = chrono::Utc::now();
         let document = match self.fetcher.fetch(&feed.id, &feed.url, &validators).await {
-            Ok(FetchOutcome::NotModified) => {
+            Ok(FetchOutcome::NotModified { fresh_for }) => {
                 metrics::feed_polled(&feed.id, "not_modified");
-                debug!(feed_id = %feed.id, "feed not modified");
-                return true;
+                return Some(PollReport {
+                    result: Ok(None),
+                    fresh_for,
+                    validators: None,
+                });
             }
             Ok(FetchOutcome::Fetched(document)) => document,
             Err(err) => {
                 metrics::feed_polled(&feed.id, "error");
                 metrics::error(Stage::Fetch, err.error_type());
-                warn!(
-                    feed_id = %feed.id,
-                    url = %feed.url,
-                    error_type = err.error_type(),
-                    error = %err,
-                    "feed fetch failed"
-                );
-                return false;
+                return Some(failed(
+                    "fetch",
+                    err.error_type(),
+                    err.to_string(),
+                    err.retry_after(),
+                ));
             }
         };
         metrics::feed_polled(&feed.id, "fetched");
@@ -378,19 +529,12 @@ impl Poller {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(err)) => {
                 metrics::error(Stage::Parse, err.error_type());
-                warn!(
-                    feed_id = %feed.id,
-                    url = %feed.url,
-                    error_type = err.error_type(),
-                    error = %err,
-                    "feed parse failed"
-                );
-                return false;
+                return Some(failed("parse", err.error_type(), err.to_string(), None));
             }
             Err(err) => {
                 metrics::error(Stage::Parse, "panic");
                 error!(feed_id = %feed.id, url = %feed.url, error = %err, "feed parser panicked");
-                return false;
+                return Some(failed("parse", "panic", err.to_string(), None));
             }
         };
         if parsed.dropped_items > 0 {
@@ -425,14 +569,14 @@ impl Poller {
                 ack,
             };
             tokio::select! {
-                sent = self.work_tx.send(item) => if sent.is_err() { return true },
-                () = self.shutdown.cancelled() => return true,
+                sent = self.work_tx.send(item) => if sent.is_err() { return None },
+                () = self.shutdown.cancelled() => return None,
             }
             acks.push(outcome);
         }
         let outcomes = tokio::select! {
             outcomes = futures::future::join_all(acks) => outcomes,
-            () = self.shutdown.cancelled() => return true,
+            () = self.shutdown.cancelled() => return None,
         };
         let count = |wanted: ItemOutcome| {
             outcomes
@@ -443,28 +587,20 @@ impl Poller {
         let published = count(ItemOutcome::Published);
         let unchanged = count(ItemOutcome::Unchanged);
         let rejected = count(ItemOutcome::Rejected);
-        let failed = item_count - published - unchanged - rejected;
-        if failed == 0 {
-            let feed_state = FeedState {
-                url: feed.url.to_string(),
-                etag: document.validators.etag,
-                last_modified: document.validators.last_modified,
-            };
-            if let Err(err) = self.state.set_feed(&feed.id, &feed_state) {
-                metrics::error(Stage::State, err.error_type());
-                warn!(feed_id = %feed.id, error = %err, "cannot store feed validators");
-            }
-        }
-        info!(
-            feed_id = %feed.id,
-            items = item_count,
-            published,
-            unchanged,
-            rejected,
-            failed,
-            "feed polled"
-        );
-        true
+        let failed_items = item_count - published - unchanged - rejected;
+        Some(PollReport {
+            result: Ok(Some((
+                item_count,
+                published,
+                unchanged,
+                rejected,
+                failed_items,
+            ))),
+            fresh_for: document.fresh_for,
+            // A record that did not reach Kafka must be offered again: keep
+            // the old validators so the next poll is not answered with 304.
+            validators: (failed_items == 0).then_some(document.validators),
+        })
     }
 }
 

@@ -3,4 +3,5 @@
 
 mod cli;
 mod pipeline;
+mod schedule;
 mod util;

@@ -142,12 +142,22 @@ impl Daemon {
 
     /// Rewrites the config.
     pub fn write_config(&self, feeds: &[(&str, &str)], poll_interval_secs: u64) {
+        self.write_config_with(feeds, poll_interval_secs, "");
+    }
+
+    /// Rewrites the config with extra `[feed_defaults]` lines.
+    pub fn write_config_with(
+        &self,
+        feeds: &[(&str, &str)],
+        poll_interval_secs: u64,
+        defaults: &str,
+    ) {
         let mut config = format!(
             "[state]\npath = \"state/wirefeed.redb\"\n\n\
              [kafka]\nbootstrap_servers = \"{}\"\ntopic = \"{}\"\ntopic_partitions = 3\n\
              delivery_timeout_secs = 60\n\n\
              [pipeline]\nworkers = 2\nshutdown_timeout_secs = 20\n\n\
-             [feed_defaults]\npoll_interval_secs = {poll_interval_secs}\n",
+             [feed_defaults]\npoll_interval_secs = {poll_interval_secs}\n{defaults}\n",
             bootstrap(),
             self.topic
         );
@@ -199,6 +209,7 @@ pub struct Route {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Route {
@@ -207,6 +218,7 @@ impl Route {
             status: 200,
             content_type: "application/rss+xml; charset=utf-8",
             body: body.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -215,7 +227,13 @@ impl Route {
             status,
             content_type: "text/plain",
             body: b"nope".to_vec(),
+            headers: Vec::new(),
         }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 }
 
@@ -308,8 +326,13 @@ impl FeedServer {
         });
         let mut out = stream;
         let body: &[u8] = if not_modified { &[] } else { &route.body };
+        let extra: String = route
+            .headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         let head = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nETag: {etag}\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 {status} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nETag: {etag}\r\n{extra}Connection: close\r\n\r\n",
             route.content_type,
             body.len()
         );

@@ -9,12 +9,13 @@
 #![deny(missing_docs)]
 
 use std::path::PathBuf;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT, ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    ACCEPT, CACHE_CONTROL, ETAG, EXPIRES, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED, RETRY_AFTER,
 };
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
@@ -69,6 +70,10 @@ pub struct Document {
     pub final_url: Url,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
+    /// How long the server says the document stays fresh
+    /// (`Cache-Control: max-age`, else `Expires`): the next poll waits at
+    /// least this long.
+    pub fresh_for: Option<Duration>,
 }
 
 /// What a fetch found.
@@ -77,7 +82,10 @@ pub enum FetchOutcome {
     /// A new copy of the document.
     Fetched(Document),
     /// The document is unchanged since the validators were issued.
-    NotModified,
+    NotModified {
+        /// How long the server says it stays fresh.
+        fresh_for: Option<Duration>,
+    },
 }
 
 /// Why a fetch failed.
@@ -123,6 +131,9 @@ pub enum FetchError {
         url: Url,
         /// The status.
         status: u16,
+        /// `Retry-After` (on 429 and 503): the next poll waits at least this
+        /// long.
+        retry_after: Option<Duration>,
     },
     /// The body is larger than allowed.
     #[error("failed to fetch feed {feed_id} ({url}): body larger than {limit} bytes")]
@@ -178,6 +189,14 @@ impl FetchError {
             FetchError::Http { .. } => "http",
             FetchError::File { .. } => "file",
             FetchError::Scheme { .. } => "scheme",
+        }
+    }
+
+    /// How long the server asked us to wait before trying again, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 }
@@ -249,14 +268,25 @@ impl Fetcher {
         }
         let response = request.send().await.map_err(classify)?;
         let status = response.status();
+        let now = SystemTime::now();
+        let fresh_for = freshness(response.headers(), now);
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified);
+            return Ok(FetchOutcome::NotModified { fresh_for });
         }
         if !status.is_success() {
+            let retry_after = match status {
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| parse_delay(value, now)),
+                _ => None,
+            };
             return Err(FetchError::Status {
                 feed_id: feed_id.clone(),
                 url: url.clone(),
                 status: status.as_u16(),
+                retry_after,
             });
         }
         let too_large = || FetchError::TooLarge {
@@ -300,6 +330,7 @@ impl Fetcher {
             validators: new_validators,
             final_url,
             content_type,
+            fresh_for,
         }))
     }
 
@@ -335,7 +366,7 @@ impl Fetcher {
                 )
             });
         if modified.is_some() && modified == validators.last_modified {
-            return Ok(FetchOutcome::NotModified);
+            return Ok(FetchOutcome::NotModified { fresh_for: None });
         }
         if metadata.len() > self.config.max_body_bytes {
             return Err(FetchError::TooLarge {
@@ -365,6 +396,7 @@ impl Fetcher {
             },
             final_url: url.clone(),
             content_type: None,
+            fresh_for: None,
         }))
     }
 
@@ -397,6 +429,63 @@ impl Fetcher {
             }
         }
     }
+}
+
+/// Longest wait a server can ask for; a larger value is taken as this.
+const MAX_SERVER_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Reads `Cache-Control: max-age` (preferred) or `Expires`.
+fn freshness(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let cache_control = headers
+        .get(CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok());
+    if let Some(cache_control) = cache_control {
+        let directives: Vec<String> = cache_control
+            .split(',')
+            .map(|part| part.trim().to_ascii_lowercase())
+            .collect();
+        if directives
+            .iter()
+            .any(|directive| directive == "no-cache" || directive == "no-store")
+        {
+            return None;
+        }
+        let max_age = directives
+            .iter()
+            .find_map(|directive| directive.strip_prefix("max-age="))
+            .and_then(|seconds| seconds.trim_matches('"').parse::<u64>().ok());
+        if let Some(seconds) = max_age {
+            return Some(Duration::from_secs(seconds).min(MAX_SERVER_DELAY));
+        }
+    }
+    headers
+        .get(EXPIRES)
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_http_date)
+        .and_then(|expires| expires.duration_since(now).ok())
+        .map(|delay| delay.min(MAX_SERVER_DELAY))
+}
+
+/// Reads a `Retry-After` value: seconds, or an HTTP date.
+pub fn parse_delay(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds).min(MAX_SERVER_DELAY));
+    }
+    let at = parse_http_date(value)?;
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_SERVER_DELAY),
+    )
+}
+
+/// Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), the HTTP date
+/// format, which RFC 2822 parsing accepts.
+fn parse_http_date(value: &str) -> Option<SystemTime> {
+    let parsed = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    let seconds = u64::try_from(parsed.timestamp()).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(seconds))
 }
 
 #[cfg(test)]
@@ -437,7 +526,7 @@ mod tests {
         };
         assert_eq!(doc.bytes, b"<rss/>");
         let again = fetcher.fetch(&feed, &url, &doc.validators).await.unwrap();
-        assert_eq!(again, FetchOutcome::NotModified);
+        assert_eq!(again, FetchOutcome::NotModified { fresh_for: None });
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -476,5 +565,36 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "scheme");
+    }
+
+    #[test]
+    fn server_delays_are_read_from_headers() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(parse_delay("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_delay("Sun, 06 Nov 1994 08:51:37 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_delay("Sun, 06 Nov 1994 08:40:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_delay("soon", now), None);
+        assert_eq!(parse_delay("99999999", now), Some(MAX_SERVER_DELAY));
+
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=900"),
+        );
+        headers.insert(
+            EXPIRES,
+            HeaderValue::from_static("Sun, 06 Nov 1994 09:49:37 GMT"),
+        );
+        assert_eq!(freshness(&headers, now), Some(Duration::from_secs(900)));
+        headers.remove(CACHE_CONTROL);
+        assert_eq!(freshness(&headers, now), Some(Duration::from_secs(3600)));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        assert_eq!(freshness(&headers, now), None);
     }
 }

@@ -44,6 +44,19 @@ pub struct FeedState {
     pub etag: Option<String>,
     /// The `Last-Modified` of the last fully delivered copy.
     pub last_modified: Option<String>,
+    /// When the feed is next due, Unix seconds: a restart waits for it
+    /// instead of polling every feed at once.
+    #[serde(default)]
+    pub next_poll_at: Option<i64>,
+    /// Consecutive failed polls (0 after a success).
+    #[serde(default)]
+    pub error_streak: u32,
+    /// When the feed was last polled, Unix seconds.
+    #[serde(default)]
+    pub last_polled_at: Option<i64>,
+    /// The last poll's error, when it failed.
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// A delivery receipt: the broker acknowledged this version of this story.
@@ -284,10 +297,30 @@ mod tests {
         let state = FeedState {
             url: "https://wire.example/ap.xml".to_owned(),
             etag: Some("\"abc\"".to_owned()),
-            last_modified: None,
+            next_poll_at: Some(1_726_000_300),
+            error_streak: 2,
+            ..FeedState::default()
         };
         store.set_feed(&feed, &state).unwrap();
         assert_eq!(store.feed(&feed).unwrap(), Some(state));
+    }
+
+    #[test]
+    fn feed_state_written_before_schedules_existed_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let store = StateStore::open(&path).unwrap();
+        let old = br#"{"url":"https://wire.example/a.xml","etag":null,"last_modified":"x"}"#;
+        let txn = store.db.begin_write().unwrap();
+        txn.open_table(FEEDS)
+            .unwrap()
+            .insert("a", old.as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+        let state = store.feed(&FeedId::new("a")).unwrap().unwrap();
+        assert_eq!(state.error_streak, 0);
+        assert_eq!(state.next_poll_at, None);
+        assert_eq!(state.last_modified.as_deref(), Some("x"));
     }
 
     #[test]

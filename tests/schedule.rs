@@ -1,0 +1,177 @@
+//! Polling manners end to end: Retry-After, backoff, Cache-Control, the
+//! unhealthy mark, and a schedule that survives a restart. The schedule is
+//! read from the daemon's logs and the feed server's request log, never by
+//! timing.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::util::{
+    Daemon, FeedServer, Route, cnn_rss, log_lines, require_broker, topic_record_count,
+};
+
+/// The warning or info line a run logged for `feed`.
+fn poll_line(output: &std::process::Output, feed: &str) -> Value {
+    log_lines(output)
+        .into_iter()
+        .find(|line| {
+            line["feed_id"] == feed
+                && (line["message"] == "feed polled" || line["message"] == "feed fetch failed")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no poll line for {feed}:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
+
+fn next_poll(line: &Value) -> u64 {
+    line["next_poll_secs"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn retry_after_backoff_and_freshness_shape_the_schedule() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/good.rss", Route::feed(cnn_rss("cnn-schedule-good", None)));
+    server.set(
+        "/busy.rss",
+        Route::status(429).header("Retry-After", "7200"),
+    );
+    let daemon = Daemon::new("schedule", &[]);
+    let feeds = [
+        ("good-feed", server.url("/good.rss")),
+        ("busy-feed", server.url("/busy.rss")),
+    ];
+    let feeds: Vec<(&str, &str)> = feeds.iter().map(|(id, url)| (*id, url.as_str())).collect();
+    daemon.write_config_with(&feeds, 300, "unhealthy_after = 3\nbackoff_max_secs = 3600");
+
+    // 429 with Retry-After: 7200 s: the next poll waits at least that long,
+    // even beyond the backoff cap; the other feed publishes meanwhile.
+    let first = daemon.run_once();
+    assert_eq!(
+        first.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let busy = poll_line(&first, "busy-feed");
+    assert_eq!(busy["error_streak"], 1);
+    assert!(next_poll(&busy) >= 7200, "{busy}");
+    assert_eq!(topic_record_count(&daemon.topic), 1);
+    // A healthy feed waits its interval, ±10% jitter.
+    let good = poll_line(&first, "good-feed");
+    assert!((270..=330).contains(&next_poll(&good)), "{good}");
+
+    // 500s without a hint: exponential backoff with jitter, interval 300 s:
+    // failure k waits between half and all of 300 × 2^(k − 1) s.
+    server.set("/busy.rss", Route::status(500));
+    for (streak, base) in [(2u64, 600u64), (3, 1200)] {
+        let output = daemon.run_once();
+        let busy = poll_line(&output, "busy-feed");
+        assert_eq!(busy["error_streak"], streak);
+        let next = next_poll(&busy);
+        assert!(
+            (base / 2..=base).contains(&next),
+            "streak {streak}: next poll in {next} s"
+        );
+        if streak == 3 {
+            let unhealthy = log_lines(&output)
+                .into_iter()
+                .find(|line| line["feed_id"] == "busy-feed" && line["level"] == "ERROR");
+            let unhealthy = unhealthy.expect("the third failure marks the feed unhealthy");
+            assert!(unhealthy["message"].as_str().unwrap().contains("unhealthy"));
+        }
+    }
+
+    // Back to health with Cache-Control: max-age=5400: the streak resets and
+    // the next poll waits for freshness, not the 300 s interval.
+    server.set(
+        "/busy.rss",
+        Route::feed(cnn_rss("cnn-schedule-busy", None)).header("Cache-Control", "max-age=5400"),
+    );
+    let recovered = daemon.run_once();
+    assert_eq!(
+        recovered.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&recovered.stderr)
+    );
+    let busy = poll_line(&recovered, "busy-feed");
+    assert_eq!(busy["message"], "feed polled");
+    assert!(next_poll(&busy) >= 5400, "{busy}");
+
+    // One more failure starts the streak again from one.
+    server.set("/busy.rss", Route::status(503));
+    let again = daemon.run_once();
+    let busy = poll_line(&again, "busy-feed");
+    assert_eq!(busy["error_streak"], 1);
+    assert!((150..=300).contains(&next_poll(&busy)), "{busy}");
+}
+
+#[tokio::test]
+async fn a_restart_keeps_each_feeds_schedule() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/known.rss", Route::feed(cnn_rss("cnn-known", None)));
+    server.set("/new.rss", Route::feed(cnn_rss("cnn-new", None)));
+    let daemon = Daemon::new("restart", &[]);
+    let known = server.url("/known.rss");
+    let new = server.url("/new.rss");
+    daemon.write_config_with(&[("known-feed", &known)], 3600, "startup_spread_secs = 0");
+    let first = daemon.run_once();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(server.requests("/known.rss").len(), 1);
+
+    // The daemon starts with both feeds: the new one is polled at once, the
+    // known one waits for the hour its schedule says.
+    daemon.write_config_with(
+        &[("known-feed", &known), ("new-feed", &new)],
+        3600,
+        "startup_spread_secs = 0",
+    );
+    let log_path = daemon.dir.path().join("daemon.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(["--log-format", "json", "run", "--config"])
+        .arg(daemon.config_path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut waited = 0;
+    while !std::fs::read_to_string(&log_path)
+        .unwrap()
+        .contains("\"new-feed\"")
+    {
+        assert!(waited < 600, "the new feed was not polled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        std::fs::read_to_string(&log_path).unwrap()
+    );
+    assert_eq!(server.requests("/new.rss").len(), 1);
+    assert_eq!(
+        server.requests("/known.rss").len(),
+        1,
+        "the known feed was polled again at start-up"
+    );
+}
