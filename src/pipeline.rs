@@ -529,12 +529,17 @@ impl Poller {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(err)) => {
                 metrics::error(Stage::Parse, err.error_type());
-                return Some(failed("parse", err.error_type(), err.to_string(), None));
+                let error = format!("failed to parse feed {} ({}): {err}", feed.id, feed.url);
+                return Some(failed("parse", err.error_type(), error, None));
             }
             Err(err) => {
                 metrics::error(Stage::Parse, "panic");
                 error!(feed_id = %feed.id, url = %feed.url, error = %err, "feed parser panicked");
-                return Some(failed("parse", "panic", err.to_string(), None));
+                let error = format!(
+                    "feed parser panicked on feed {} ({}): {err}",
+                    feed.id, feed.url
+                );
+                return Some(failed("parse", "panic", error, None));
             }
         };
         if parsed.dropped_items > 0 {

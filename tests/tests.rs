@@ -2,6 +2,7 @@
 //! the real Kafka broker (`deploy/local/kafka.sh start`), one topic per test.
 
 mod cli;
+mod hostile;
 mod pipeline;
 mod schedule;
 mod util;

@@ -152,11 +152,24 @@ impl Daemon {
         poll_interval_secs: u64,
         defaults: &str,
     ) {
+        self.write_config_full(feeds, poll_interval_secs, defaults, "");
+    }
+
+    /// Rewrites the config with extra `[feed_defaults]` lines and extra
+    /// sections (e.g. `[http]`).
+    pub fn write_config_full(
+        &self,
+        feeds: &[(&str, &str)],
+        poll_interval_secs: u64,
+        defaults: &str,
+        sections: &str,
+    ) {
         let mut config = format!(
             "[state]\npath = \"state/wirefeed.redb\"\n\n\
              [kafka]\nbootstrap_servers = \"{}\"\ntopic = \"{}\"\ntopic_partitions = 3\n\
              delivery_timeout_secs = 60\n\n\
              [pipeline]\nworkers = 2\nshutdown_timeout_secs = 20\n\n\
+             {sections}\n\n\
              [feed_defaults]\npoll_interval_secs = {poll_interval_secs}\n{defaults}\n",
             bootstrap(),
             self.topic
@@ -210,6 +223,8 @@ pub struct Route {
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
+    /// Send the body one byte at a time with this pause between bytes.
+    pub drip: Option<Duration>,
 }
 
 impl Route {
@@ -219,6 +234,7 @@ impl Route {
             content_type: "application/rss+xml; charset=utf-8",
             body: body.into(),
             headers: Vec::new(),
+            drip: None,
         }
     }
 
@@ -228,7 +244,32 @@ impl Route {
             content_type: "text/plain",
             body: b"nope".to_vec(),
             headers: Vec::new(),
+            drip: None,
         }
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Self::status(status).header("Location", location)
+    }
+
+    /// A feed body sent one byte per `pause`.
+    pub fn drip(body: impl Into<Vec<u8>>, pause: Duration) -> Self {
+        Self {
+            drip: Some(pause),
+            ..Self::feed(body)
+        }
+    }
+
+    /// A gzip-compressed body that inflates to `inflated_bytes` of zeros.
+    pub fn gzip_bomb(inflated_bytes: usize) -> Self {
+        use flate2::{Compression, write::GzEncoder};
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+        let chunk = vec![0u8; 1 << 20];
+        for _ in 0..inflated_bytes / chunk.len() {
+            encoder.write_all(&chunk).unwrap();
+        }
+        Self::feed(encoder.finish().unwrap()).header("Content-Encoding", "gzip")
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -337,7 +378,19 @@ impl FeedServer {
             body.len()
         );
         let _ = out.write_all(head.as_bytes());
-        let _ = out.write_all(body);
+        match route.drip {
+            Some(pause) => {
+                for byte in body {
+                    if out.write_all(&[*byte]).and_then(|()| out.flush()).is_err() {
+                        return;
+                    }
+                    thread::sleep(pause);
+                }
+            }
+            None => {
+                let _ = out.write_all(body);
+            }
+        }
         let _ = out.flush();
         let _ = reader.read(&mut [0u8; 1]);
     }

@@ -11,6 +11,8 @@
 
 #![deny(missing_docs)]
 
+use std::borrow::Cow;
+
 use feed_rs::model::{Entry, Feed, FeedType, Text};
 use wirefeed_model::{FeedFormat, FeedMeta, RawItem, RawMedia};
 
@@ -83,11 +85,12 @@ pub fn parse_feed(
             reason: "the document is an HTML page".to_owned(),
         });
     }
+    let bytes = fix_charset(bytes);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base_url)
         .id_generator(|_links, _title, _uri| String::new())
         .build();
-    let feed = parser.parse(bytes).map_err(|err| match err {
+    let feed = parser.parse(bytes.as_ref()).map_err(|err| match err {
         feed_rs::parser::ParseFeedError::ParseError(kind) => ParseError::NotAFeed {
             reason: kind.to_string(),
         },
@@ -181,6 +184,67 @@ fn non_empty_join(parts: impl Iterator<Item = String>) -> Option<String> {
         .collect::<Vec<_>>()
         .join("; ");
     Some(joined).filter(|joined| !joined.is_empty())
+}
+
+/// Repairs the two charset lies feeds tell most often, so the text comes
+/// out right instead of as mojibake or with fields silently dropped:
+///
+/// - declared (or defaulting to) UTF-8 but not valid UTF-8: the bytes are
+///   Windows-1252 (a superset of Latin-1), decoded as such;
+/// - declared ISO-8859-1 / Windows-1252 but valid UTF-8 with non-ASCII
+///   characters: the bytes are UTF-8 (real Latin-1 text is almost never
+///   valid UTF-8), and the declaration is corrected.
+///
+/// Other declared encodings are left to the XML parser.
+fn fix_charset(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let declared = declared_encoding(bytes).map(|label| label.to_ascii_lowercase());
+    let valid_utf8 = std::str::from_utf8(bytes).is_ok();
+    match declared.as_deref() {
+        None | Some("utf-8" | "utf8") if !valid_utf8 && !looks_like_utf16(bytes) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            Cow::Owned(redeclare_utf8(text.as_bytes()))
+        }
+        Some("iso-8859-1" | "latin1" | "latin-1" | "windows-1252" | "cp1252" | "us-ascii")
+            if valid_utf8 && !bytes.is_ascii() =>
+        {
+            Cow::Owned(redeclare_utf8(bytes))
+        }
+        _ => Cow::Borrowed(bytes),
+    }
+}
+
+fn looks_like_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff])
+}
+
+/// The `encoding` of the XML declaration, if there is one.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(256)];
+    let head = String::from_utf8_lossy(head);
+    let declaration = head.trim_start_matches('\u{feff}').trim_start();
+    let declaration = declaration.strip_prefix("<?xml")?;
+    let declaration = &declaration[..declaration.find("?>")?];
+    let at = declaration.find("encoding")?;
+    let rest = declaration[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &rest[1..];
+    Some(value[..value.find(quote)?].to_owned())
+}
+
+/// Returns `utf8` (already UTF-8 text) with its XML declaration saying so.
+fn redeclare_utf8(utf8: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(utf8);
+    let Some(encoding) = declared_encoding(utf8) else {
+        return text.into_owned().into_bytes();
+    };
+    let needle = format!("\"{encoding}\"");
+    let single = format!("'{encoding}'");
+    text.replacen(&needle, "\"UTF-8\"", 1)
+        .replacen(&single, "'UTF-8'", 1)
+        .into_bytes()
 }
 
 /// Tells an HTML page (a common answer from a moved or broken feed URL) from
@@ -323,6 +387,82 @@ mod tests {
         assert_eq!(parsed.format, FeedFormat::Rss);
         assert_eq!(parsed.items[0].title.as_deref(), Some("Storm nears coast"));
         assert_eq!(parsed.items[0].guid, None);
+    }
+
+    fn first_title(bytes: &[u8]) -> Option<String> {
+        parse_feed(bytes, None, ParseLimits::default())
+            .unwrap()
+            .items[0]
+            .title
+            .clone()
+    }
+
+    #[test]
+    fn charsets_as_they_really_arrive() {
+        let feed = |declaration: &str, title: &[u8]| {
+            let mut bytes = format!(
+                "<?xml version=\"1.0\"{declaration}?><rss version=\"2.0\"><channel><title>t</title><item><title>"
+            )
+            .into_bytes();
+            bytes.extend_from_slice(title);
+            bytes.extend_from_slice(b"</title><description>x</description></item></channel></rss>");
+            bytes
+        };
+        // Latin-1, declared correctly.
+        let latin1 = feed(" encoding=\"ISO-8859-1\"", b"Caf\xe9 M\xfcnchen");
+        assert_eq!(first_title(&latin1).as_deref(), Some("Café München"));
+        // Latin-1 bytes declared (or defaulting to) UTF-8.
+        let mislabelled = feed(" encoding=\"UTF-8\"", b"Caf\xe9 \x93quoted\x94");
+        assert_eq!(first_title(&mislabelled).as_deref(), Some("Café “quoted”"));
+        let undeclared = feed("", b"Caf\xe9");
+        assert_eq!(first_title(&undeclared).as_deref(), Some("Café"));
+        // UTF-8 bytes declared as ISO-8859-1.
+        let utf8_as_latin1 = feed(" encoding='iso-8859-1'", "Café München".as_bytes());
+        assert_eq!(
+            first_title(&utf8_as_latin1).as_deref(),
+            Some("Café München")
+        );
+        // Plain UTF-8 is untouched.
+        let utf8 = feed(" encoding=\"utf-8\"", "Zürich – “Ja”".as_bytes());
+        assert_eq!(first_title(&utf8).as_deref(), Some("Zürich – “Ja”"));
+    }
+
+    #[test]
+    fn entity_expansion_is_not_performed() {
+        // Billion laughs: the DTD's entities are never expanded, so the
+        // document stays as small as it came.
+        let mut laughs =
+            String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+        for level in 2..=9 {
+            let previous = if level == 2 {
+                "lol".to_owned()
+            } else {
+                format!("lol{}", level - 1)
+            };
+            let body = format!("&{previous};").repeat(10);
+            laughs.push_str(&format!("<!ENTITY lol{level} \"{body}\">"));
+        }
+        laughs.push_str("]><rss version=\"2.0\"><channel><title>t</title><item><title>&lol9;</title><description>x</description></item></channel></rss>");
+        let parsed = parse_feed(laughs.as_bytes(), None, ParseLimits::default()).unwrap();
+        let title = parsed.items[0].title.clone().unwrap_or_default();
+        assert!(
+            title.len() < 100,
+            "entity expanded to {} bytes",
+            title.len()
+        );
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let depth = 50_000;
+        let mut deep = String::from(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><title>x</title><description>",
+        );
+        deep.push_str(&"<b>".repeat(depth));
+        deep.push_str(&"</b>".repeat(depth));
+        deep.push_str("</description></item></channel></rss>");
+        let parsed = parse_feed(deep.as_bytes(), None, ParseLimits::default()).unwrap();
+        assert_eq!(parsed.items.len(), 1);
     }
 
     #[test]

@@ -1,0 +1,105 @@
+//! Feeds that misbehave on purpose, all polled in one run next to a good
+//! feed: each gets a clear error naming it and its cause, and the good feed
+//! still publishes.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::util::{
+    Daemon, FeedServer, Route, cnn_rss, log_lines, read_topic, require_broker, value,
+};
+
+fn failure<'a>(logs: &'a [Value], feed: &str, stderr: &str) -> &'a Value {
+    logs.iter()
+        .find(|line| line["feed_id"] == feed && line["level"] == "WARN")
+        .unwrap_or_else(|| panic!("no warning names {feed}:\n{stderr}"))
+}
+
+#[tokio::test]
+async fn hostile_feeds_fail_alone_and_clearly() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/good.rss", Route::feed(cnn_rss("cnn-hostile-good", None)));
+    // 64 MiB of zeros, about 64 KiB on the wire.
+    server.set("/bomb.rss", Route::gzip_bomb(64 << 20));
+    server.set(
+        "/drip.rss",
+        Route::drip(cnn_rss("cnn-drip", None), Duration::from_millis(200)),
+    );
+    server.set("/loop-a.rss", Route::redirect(302, "/loop-b.rss"));
+    server.set("/loop-b.rss", Route::redirect(302, "/loop-a.rss"));
+    server.set(
+        "/page.rss",
+        Route::feed("<!DOCTYPE html><html><head><title>Moved</title></head><body>Our feeds moved.</body></html>"),
+    );
+    server.set(
+        "/truncated.rss",
+        Route::feed(cnn_rss("cnn-truncated", None).split_at(900).0.to_owned()),
+    );
+    let mut latin1 = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>\
+        <title>Wire</title><item><guid>latin-1</guid><title>Caf\xe9 owners in M\xfcnchen protest</title>\
+        <description>MUNICH (dpa) - Caf\xe9 owners marched on Tuesday.</description></item></channel></rss>"
+        .to_vec();
+    latin1.shrink_to_fit();
+    server.set("/latin1.rss", Route::feed(latin1));
+    let daemon = Daemon::new("hostile", &[]);
+    let feeds: Vec<(String, String)> = [
+        ("good-feed", "/good.rss"),
+        ("bomb-feed", "/bomb.rss"),
+        ("drip-feed", "/drip.rss"),
+        ("loop-feed", "/loop-a.rss"),
+        ("page-feed", "/page.rss"),
+        ("truncated-feed", "/truncated.rss"),
+        ("latin1-feed", "/latin1.rss"),
+    ]
+    .iter()
+    .map(|(id, path)| ((*id).to_owned(), server.url(path)))
+    .collect();
+    let feeds: Vec<(&str, &str)> = feeds
+        .iter()
+        .map(|(id, url)| (id.as_str(), url.as_str()))
+        .collect();
+    daemon.write_config_full(
+        &feeds,
+        300,
+        "",
+        "[http]\ntimeout_secs = 2\nconnect_timeout_secs = 2\nmax_body_bytes = 1048576\nmax_redirects = 4",
+    );
+
+    let output = daemon.run_once();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let logs = log_lines(&output);
+    let expect = |feed: &str, error_type: &str, words: &str| {
+        let line = failure(&logs, feed, &stderr);
+        assert_eq!(line["error_type"], error_type, "{line}");
+        let error = line["error"].as_str().unwrap();
+        assert!(error.contains(feed), "{line}");
+        assert!(error.contains(words), "{line}");
+    };
+    expect("bomb-feed", "too_large", "larger than 1048576 bytes");
+    expect("drip-feed", "timeout", "timed out");
+    expect("loop-feed", "redirects", "redirects");
+    expect("page-feed", "not_a_feed", "HTML page");
+    let truncated = failure(&logs, "truncated-feed", &stderr);
+    assert_eq!(truncated["message"], "feed parse failed");
+
+    let records: Vec<Value> = read_topic(&daemon.topic).await.iter().map(value).collect();
+    let feeds_published: Vec<&str> = records
+        .iter()
+        .map(|record| record["source"]["feed_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{feeds_published:?}");
+    assert!(feeds_published.contains(&"good-feed"));
+    let latin1 = records
+        .iter()
+        .find(|record| record["source"]["feed_id"] == "latin1-feed")
+        .unwrap();
+    assert_eq!(latin1["title"], "Café owners in München protest");
+    assert_eq!(
+        latin1["body"]["paragraphs"][0],
+        "Café owners marched on Tuesday."
+    );
+    assert_eq!(latin1["dateline"]["place"], "MUNICH");
+}
