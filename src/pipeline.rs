@@ -31,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
+use url::Url;
 use wirefeed_extract::Cleaner;
 use wirefeed_formats::ParseLimits;
 use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher};
@@ -317,6 +318,8 @@ struct PollReport {
     fresh_for: Option<Duration>,
     /// Validators to store: only when every item of the copy was delivered.
     validators: Option<Validators>,
+    /// Where the feed moved for good, when a poll found out.
+    moved_to: Option<Url>,
 }
 
 /// Item counts of a successful poll; `None` when the feed was unchanged.
@@ -458,6 +461,17 @@ impl Poller {
             state.etag.clone_from(&validators.etag);
             state.last_modified.clone_from(&validators.last_modified);
         }
+        if let Some(moved_to) = &report.moved_to
+            && state.moved_to.as_deref() != Some(moved_to.as_str())
+        {
+            info!(
+                feed_id = %self.feed.id,
+                url = %self.feed.url,
+                moved_to = %moved_to,
+                "feed moved permanently; polling the new URL from now on"
+            );
+            state.moved_to = Some(moved_to.to_string());
+        }
         state.error_streak = error_streak;
         state.last_polled_at = Some(now);
         state.next_poll_at = Some(now + i64::try_from(delay.as_secs()).unwrap_or(i64::MAX / 2));
@@ -475,8 +489,14 @@ impl Poller {
     /// Polls once; `None` when shutdown interrupted the poll.
     async fn poll(&self) -> Option<PollReport> {
         let feed = &self.feed;
-        let validators = self
-            .feed_state()
+        let stored = self.feed_state();
+        // A feed that moved permanently is polled at its new address.
+        let url = stored
+            .as_ref()
+            .and_then(|stored| stored.moved_to.as_deref())
+            .and_then(|moved_to| Url::parse(moved_to).ok())
+            .unwrap_or_else(|| feed.url.clone());
+        let validators = stored
             .map(|stored| Validators {
                 etag: stored.etag,
                 last_modified: stored.last_modified,
@@ -491,15 +511,20 @@ impl Poller {
             }),
             fresh_for: None,
             validators: None,
+            moved_to: None,
         };
         let fetched_at = chrono::Utc::now();
-        let document = match self.fetcher.fetch(&feed.id, &feed.url, &validators).await {
-            Ok(FetchOutcome::NotModified { fresh_for }) => {
+        let document = match self.fetcher.fetch(&feed.id, &url, &validators).await {
+            Ok(FetchOutcome::NotModified {
+                fresh_for,
+                moved_to,
+            }) => {
                 metrics::feed_polled(&feed.id, "not_modified");
                 return Some(PollReport {
                     result: Ok(None),
                     fresh_for,
                     validators: None,
+                    moved_to,
                 });
             }
             Ok(FetchOutcome::Fetched(document)) => document,
@@ -555,7 +580,7 @@ impl Poller {
         let ctx = Arc::new(DocumentContext {
             source: ArticleSource {
                 feed_id: feed.id.clone(),
-                feed_url: feed.url.to_string(),
+                feed_url: url.to_string(),
                 provider: feed.provider.clone(),
                 format: parsed.format,
             },
@@ -605,6 +630,7 @@ impl Poller {
             // A record that did not reach Kafka must be offered again: keep
             // the old validators so the next poll is not answered with 304.
             validators: (failed_items == 0).then_some(document.validators),
+            moved_to: document.moved_to,
         })
     }
 }

@@ -103,3 +103,55 @@ async fn hostile_feeds_fail_alone_and_clearly() {
     );
     assert_eq!(latin1["dateline"]["place"], "MUNICH");
 }
+
+#[tokio::test]
+async fn permanent_redirects_move_the_feed_and_temporary_ones_do_not() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/old.rss", Route::redirect(301, "/new.rss"));
+    server.set("/new.rss", Route::feed(cnn_rss("cnn-moved", None)));
+    server.set("/temp.rss", Route::redirect(302, "/target.rss"));
+    server.set("/target.rss", Route::feed(cnn_rss("cnn-temporary", None)));
+    let daemon = Daemon::new("redirects", &[]);
+    let old = server.url("/old.rss");
+    let temp = server.url("/temp.rss");
+    daemon.write_config(&[("moved-feed", &old), ("temp-feed", &temp)], 300);
+
+    let first = daemon.run_once();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let moved = log_lines(&first)
+        .into_iter()
+        .find(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|message| message.contains("moved permanently"))
+        })
+        .expect("the move is logged");
+    assert_eq!(moved["feed_id"], "moved-feed");
+    assert_eq!(moved["moved_to"], server.url("/new.rss"));
+    assert_eq!(read_topic(&daemon.topic).await.len(), 2);
+
+    let second = daemon.run_once();
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(
+        server.requests("/old.rss").len(),
+        1,
+        "the old URL was polled again"
+    );
+    assert_eq!(server.requests("/new.rss").len(), 2);
+    assert_eq!(
+        server.requests("/temp.rss").len(),
+        2,
+        "a temporary redirect moved the feed"
+    );
+}

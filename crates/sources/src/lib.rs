@@ -15,7 +15,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT, CACHE_CONTROL, ETAG, EXPIRES, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED, RETRY_AFTER,
+    LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
@@ -74,6 +74,9 @@ pub struct Document {
     /// (`Cache-Control: max-age`, else `Expires`): the next poll waits at
     /// least this long.
     pub fresh_for: Option<Duration>,
+    /// Where the feed moved for good (every redirect on the way was a 301 or
+    /// 308): later polls should go there directly.
+    pub moved_to: Option<Url>,
 }
 
 /// What a fetch found.
@@ -85,6 +88,8 @@ pub enum FetchOutcome {
     NotModified {
         /// How long the server says it stays fresh.
         fresh_for: Option<Duration>,
+        /// Where the feed moved for good, as for [`Document::moved_to`].
+        moved_to: Option<Url>,
     },
 }
 
@@ -225,7 +230,9 @@ impl Fetcher {
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
+            // Redirects are followed by hand: permanent ones are reported so
+            // the feed's URL can be updated, and loops are told apart.
+            .redirect(reqwest::redirect::Policy::none())
             .gzip(true)
             .brotli(true)
             .deflate(true)
@@ -258,20 +265,83 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
+        // The client's timeout applies per request; this one bounds the
+        // whole redirect chain and body.
+        let chain = self.fetch_chain(feed_id, url, validators);
+        match tokio::time::timeout(self.config.timeout, chain).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(FetchError::Timeout {
+                feed_id: feed_id.clone(),
+                url: url.clone(),
+                timeout: self.config.timeout,
+            }),
+        }
+    }
+
+    async fn fetch_chain(
+        &self,
+        feed_id: &FeedId,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
         let classify = |source: reqwest::Error| self.classify(feed_id, url, source);
-        let mut request = self.client.get(url.clone());
-        if let Some(etag) = &validators.etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        if let Some(last_modified) = &validators.last_modified {
-            request = request.header(IF_MODIFIED_SINCE, last_modified);
-        }
-        let response = request.send().await.map_err(classify)?;
+        let redirects_error = || FetchError::Redirects {
+            feed_id: feed_id.clone(),
+            url: url.clone(),
+            limit: self.config.max_redirects,
+        };
+        let mut current = url.clone();
+        let mut visited = vec![url.clone()];
+        let mut moved_to: Option<Url> = None;
+        let mut all_permanent = true;
+        let response = loop {
+            let mut request = self.client.get(current.clone());
+            if let Some(etag) = &validators.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(last_modified) = &validators.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, last_modified);
+            }
+            let response = request.send().await.map_err(classify)?;
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                break response;
+            }
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|location| current.join(location).ok());
+            let Some(location) = location else {
+                return Err(FetchError::Status {
+                    feed_id: feed_id.clone(),
+                    url: url.clone(),
+                    status: status.as_u16(),
+                    retry_after: None,
+                });
+            };
+            if visited.len() > self.config.max_redirects || visited.contains(&location) {
+                return Err(redirects_error());
+            }
+            let permanent = matches!(
+                status,
+                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+            );
+            all_permanent &= permanent;
+            if all_permanent {
+                moved_to = Some(location.clone());
+            }
+            visited.push(location.clone());
+            current = location;
+        };
         let status = response.status();
         let now = SystemTime::now();
         let fresh_for = freshness(response.headers(), now);
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified { fresh_for });
+            return Ok(FetchOutcome::NotModified {
+                fresh_for,
+                moved_to,
+            });
         }
         if !status.is_success() {
             let retry_after = match status {
@@ -331,6 +401,7 @@ impl Fetcher {
             final_url,
             content_type,
             fresh_for,
+            moved_to,
         }))
     }
 
@@ -366,7 +437,10 @@ impl Fetcher {
                 )
             });
         if modified.is_some() && modified == validators.last_modified {
-            return Ok(FetchOutcome::NotModified { fresh_for: None });
+            return Ok(FetchOutcome::NotModified {
+                fresh_for: None,
+                moved_to: None,
+            });
         }
         if metadata.len() > self.config.max_body_bytes {
             return Err(FetchError::TooLarge {
@@ -397,6 +471,7 @@ impl Fetcher {
             final_url: url.clone(),
             content_type: None,
             fresh_for: None,
+            moved_to: None,
         }))
     }
 
@@ -526,7 +601,13 @@ mod tests {
         };
         assert_eq!(doc.bytes, b"<rss/>");
         let again = fetcher.fetch(&feed, &url, &doc.validators).await.unwrap();
-        assert_eq!(again, FetchOutcome::NotModified { fresh_for: None });
+        assert_eq!(
+            again,
+            FetchOutcome::NotModified {
+                fresh_for: None,
+                moved_to: None
+            }
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

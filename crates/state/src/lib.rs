@@ -57,6 +57,10 @@ pub struct FeedState {
     /// The last poll's error, when it failed.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Where the feed moved for good (a 301/308 chain); polls go there
+    /// until the configured URL changes.
+    #[serde(default)]
+    pub moved_to: Option<String>,
 }
 
 /// A delivery receipt: the broker acknowledged this version of this story.
