@@ -15,7 +15,7 @@ use url::Url;
 use wirefeed_extract::{Cleaner, RulePack, RulesError};
 use wirefeed_kafka::ProducerConfig;
 use wirefeed_model::FeedId;
-use wirefeed_sources::HttpConfig;
+use wirefeed_sources::{HostLimits, HttpConfig};
 
 use crate::schedule::ScheduleConfig;
 
@@ -157,6 +157,12 @@ pub struct HttpSection {
     /// Redirects followed per request.
     #[serde(default = "default_max_redirects")]
     pub max_redirects: usize,
+    /// Requests in flight to one host, at most.
+    #[serde(default = "default_per_host_concurrency")]
+    pub per_host_concurrency: usize,
+    /// Requests started per second to one host, at most (0: no limit).
+    #[serde(default = "default_per_host_requests_per_sec")]
+    pub per_host_requests_per_sec: f64,
 }
 
 impl Default for HttpSection {
@@ -167,6 +173,8 @@ impl Default for HttpSection {
             timeout_secs: default_timeout_secs(),
             max_body_bytes: default_max_body_bytes(),
             max_redirects: default_max_redirects(),
+            per_host_concurrency: default_per_host_concurrency(),
+            per_host_requests_per_sec: default_per_host_requests_per_sec(),
         }
     }
 }
@@ -180,6 +188,14 @@ impl HttpSection {
             timeout: Duration::from_secs(self.timeout_secs),
             max_body_bytes: self.max_body_bytes,
             max_redirects: self.max_redirects,
+            host_limits: HostLimits {
+                concurrency: self.per_host_concurrency.max(1),
+                spacing: if self.per_host_requests_per_sec > 0.0 {
+                    Duration::from_secs_f64(1.0 / self.per_host_requests_per_sec)
+                } else {
+                    Duration::ZERO
+                },
+            },
         }
     }
 }
@@ -198,6 +214,12 @@ const fn default_max_body_bytes() -> u64 {
 }
 const fn default_max_redirects() -> usize {
     5
+}
+const fn default_per_host_concurrency() -> usize {
+    2
+}
+const fn default_per_host_requests_per_sec() -> f64 {
+    2.0
 }
 
 /// `[pipeline]`
@@ -494,6 +516,20 @@ impl FileConfig {
         }
         if self.http.max_body_bytes == 0 {
             return Err(invalid("http.max_body_bytes", "must be greater than 0"));
+        }
+        if self.http.per_host_concurrency == 0 {
+            return Err(invalid(
+                "http.per_host_concurrency",
+                "must be greater than 0",
+            ));
+        }
+        if !self.http.per_host_requests_per_sec.is_finite()
+            || self.http.per_host_requests_per_sec < 0.0
+        {
+            return Err(invalid(
+                "http.per_host_requests_per_sec",
+                "must be 0 (no limit) or a positive number",
+            ));
         }
         if self.feed_defaults.poll_interval_secs == 0 {
             return Err(invalid(

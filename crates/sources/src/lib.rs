@@ -8,7 +8,12 @@
 
 #![deny(missing_docs)]
 
+mod hosts;
+
+pub use hosts::{HostGates, HostLimits, HostPass};
+
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
@@ -40,6 +45,8 @@ pub struct HttpConfig {
     pub max_body_bytes: u64,
     /// Redirects followed before giving up.
     pub max_redirects: usize,
+    /// Per-host concurrency and request spacing.
+    pub host_limits: HostLimits,
 }
 
 /// The validators a server gave for the last copy we processed, sent back
@@ -218,6 +225,7 @@ pub struct ClientError(#[source] reqwest::Error);
 pub struct Fetcher {
     client: reqwest::Client,
     config: HttpConfig,
+    hosts: Arc<HostGates>,
 }
 
 impl Fetcher {
@@ -238,7 +246,11 @@ impl Fetcher {
             .deflate(true)
             .build()
             .map_err(ClientError)?;
-        Ok(Self { client, config })
+        Ok(Self {
+            client,
+            hosts: Arc::new(HostGates::new(config.host_limits)),
+            config,
+        })
     }
 
     /// Fetches `url` for `feed_id`, conditionally when `validators` are
@@ -265,6 +277,14 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
+        // Waiting for the host's turn is not part of the timeout: the feed
+        // is not slow, its host is busy with our other feeds.
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let _pass = self.hosts.enter(&host).await;
         // The client's timeout applies per request; this one bounds the
         // whole redirect chain and body.
         let chain = self.fetch_chain(feed_id, url, validators);
@@ -576,6 +596,10 @@ mod tests {
             timeout: Duration::from_secs(5),
             max_body_bytes,
             max_redirects: 3,
+            host_limits: HostLimits {
+                concurrency: 2,
+                spacing: Duration::ZERO,
+            },
         }
     }
 
