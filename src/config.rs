@@ -15,7 +15,7 @@ use url::Url;
 use wirefeed_extract::{Cleaner, RulePack, RulesError};
 use wirefeed_kafka::ProducerConfig;
 use wirefeed_model::FeedId;
-use wirefeed_sources::{HostLimits, HttpConfig};
+use wirefeed_sources::{Access, Auth, HostLimits, HttpConfig, Secret};
 
 use crate::schedule::ScheduleConfig;
 
@@ -157,6 +157,8 @@ pub struct HttpSection {
     /// Redirects followed per request.
     #[serde(default = "default_max_redirects")]
     pub max_redirects: usize,
+    /// Proxy for all feeds; unset: the usual proxy environment variables.
+    pub proxy: Option<String>,
     /// Requests in flight to one host, at most.
     #[serde(default = "default_per_host_concurrency")]
     pub per_host_concurrency: usize,
@@ -173,6 +175,7 @@ impl Default for HttpSection {
             timeout_secs: default_timeout_secs(),
             max_body_bytes: default_max_body_bytes(),
             max_redirects: default_max_redirects(),
+            proxy: None,
             per_host_concurrency: default_per_host_concurrency(),
             per_host_requests_per_sec: default_per_host_requests_per_sec(),
         }
@@ -188,6 +191,10 @@ impl HttpSection {
             timeout: Duration::from_secs(self.timeout_secs),
             max_body_bytes: self.max_body_bytes,
             max_redirects: self.max_redirects,
+            proxy: self
+                .proxy
+                .as_deref()
+                .and_then(|proxy| proxy_url(proxy).ok()),
             host_limits: HostLimits {
                 concurrency: self.per_host_concurrency.max(1),
                 spacing: if self.per_host_requests_per_sec > 0.0 {
@@ -358,6 +365,69 @@ pub struct FeedSection {
     pub max_items: Option<usize>,
     /// ISO 639-1 language used when the feed declares none.
     pub language: Option<String>,
+    /// Authentication.
+    pub auth: Option<AuthSection>,
+    /// Extra request headers, values as secrets.
+    #[serde(default)]
+    pub headers: BTreeMap<String, SecretSource>,
+    /// A proxy for this feed.
+    pub proxy: Option<String>,
+}
+
+/// `[feeds.auth]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    /// `basic` or `bearer`.
+    #[serde(rename = "type")]
+    pub kind: AuthKind,
+    /// The user name (basic).
+    pub username: Option<String>,
+    /// The password (basic).
+    pub password: Option<SecretSource>,
+    /// The token (bearer).
+    pub token: Option<SecretSource>,
+}
+
+/// Authentication schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    /// HTTP basic.
+    Basic,
+    /// Bearer token.
+    Bearer,
+}
+
+/// Where a secret comes from: exactly one of an environment variable, a
+/// file (trimmed), or the value itself (discouraged: config files travel).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSource {
+    /// An environment variable.
+    pub env: Option<String>,
+    /// A file, e.g. a mounted container secret.
+    pub file: Option<PathBuf>,
+    /// The value.
+    pub value: Option<String>,
+}
+
+impl SecretSource {
+    fn resolve(&self, base_dir: &Path) -> Result<Secret, String> {
+        match (&self.env, &self.file, &self.value) {
+            (Some(name), None, None) => std::env::var(name)
+                .map(Secret::new)
+                .map_err(|_| format!("environment variable {name} is not set")),
+            (None, Some(file), None) => {
+                let path = resolve(base_dir, file);
+                std::fs::read_to_string(&path)
+                    .map(|text| Secret::new(text.trim()))
+                    .map_err(|err| format!("cannot read secret file {}: {err}", path.display()))
+            }
+            (None, None, Some(value)) => Ok(Secret::new(value.clone())),
+            _ => Err("give exactly one of env, file or value".to_owned()),
+        }
+    }
 }
 
 /// Validated settings.
@@ -402,6 +472,8 @@ pub struct Feed {
     pub max_items: usize,
     /// Fallback language.
     pub language: Option<String>,
+    /// Credentials, headers and proxy.
+    pub access: Access,
 }
 
 /// A configuration problem.
@@ -517,6 +589,9 @@ impl FileConfig {
         if self.http.max_body_bytes == 0 {
             return Err(invalid("http.max_body_bytes", "must be greater than 0"));
         }
+        if let Some(proxy) = &self.http.proxy {
+            proxy_url(proxy).map_err(|message| invalid("http.proxy", &message))?;
+        }
         if self.http.per_host_concurrency == 0 {
             return Err(invalid(
                 "http.per_host_concurrency",
@@ -588,7 +663,55 @@ impl FileConfig {
                 ),
                 None => None,
             };
+            let auth = match &feed.auth {
+                None => None,
+                Some(auth) => Some(match auth.kind {
+                    AuthKind::Basic => Auth::Basic {
+                        username: auth.username.clone().ok_or_else(|| {
+                            invalid(&key("auth.username"), "basic auth needs a username")
+                        })?,
+                        password: auth
+                            .password
+                            .as_ref()
+                            .ok_or_else(|| {
+                                invalid(&key("auth.password"), "basic auth needs a password")
+                            })?
+                            .resolve(base_dir)
+                            .map_err(|message| invalid(&key("auth.password"), &message))?,
+                    },
+                    AuthKind::Bearer => Auth::Bearer(
+                        auth.token
+                            .as_ref()
+                            .ok_or_else(|| {
+                                invalid(&key("auth.token"), "bearer auth needs a token")
+                            })?
+                            .resolve(base_dir)
+                            .map_err(|message| invalid(&key("auth.token"), &message))?,
+                    ),
+                }),
+            };
+            let mut headers = Vec::with_capacity(feed.headers.len());
+            for (name, source) in &feed.headers {
+                let header_key = key(&format!("headers.{name}"));
+                if reqwest_header_name_ok(name).is_none() {
+                    return Err(invalid(&header_key, "is not a valid header name"));
+                }
+                let value = source
+                    .resolve(base_dir)
+                    .map_err(|message| invalid(&header_key, &message))?;
+                headers.push((name.clone(), value));
+            }
+            let proxy = feed
+                .proxy
+                .as_deref()
+                .map(|proxy| proxy_url(proxy).map_err(|message| invalid(&key("proxy"), &message)))
+                .transpose()?;
             feeds.push(Feed {
+                access: Access {
+                    auth,
+                    headers,
+                    proxy,
+                },
                 id: FeedId::new(id),
                 url,
                 provider: feed.provider.clone().unwrap_or_else(|| id.to_owned()),
@@ -640,6 +763,24 @@ fn resolve(base_dir: &Path, path: &Path) -> PathBuf {
     } else {
         base_dir.join(path)
     }
+}
+
+/// Returns a proxy URL, or why it is not one.
+fn proxy_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|err| format!("{value}: {err}"))?;
+    match url.scheme() {
+        "http" | "https" | "socks5" | "socks5h" if url.host().is_some() => Ok(url),
+        _ => Err(format!("{value} is not an http(s) or socks5 proxy URL")),
+    }
+}
+
+/// Some(()) when `name` is a valid HTTP header name.
+fn reqwest_header_name_ok(name: &str) -> Option<()> {
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte));
+    valid.then_some(())
 }
 
 /// Returns the URL of a feed given as an http(s)/file URL or a path.
@@ -770,6 +911,53 @@ mod tests {
             .validate_and_build(&path)
             .unwrap_err();
         assert!(err.to_string().contains("nowhere.toml"), "{err}");
+    }
+
+    #[test]
+    fn feed_secrets_come_from_env_and_files_and_are_named_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "file-s3cret\n").unwrap();
+        // A variable name unique to this test; the test only reads it.
+        let path = dir.path().join("wirefeed.toml");
+        let config = "[kafka]\ntopic = \"a\"\n\
+            [[feeds]]\nid = \"premium\"\nurl = \"https://wire.example/p.xml\"\n\
+            proxy = \"http://proxy.example:3128\"\n\
+            [feeds.auth]\ntype = \"bearer\"\ntoken = { file = \"token\" }\n\
+            [feeds.headers]\nX-Api-Key = { value = \"inline-k3y\" }\n";
+        let settings = FileConfig::parse(config, &path)
+            .unwrap()
+            .validate_and_build(&path)
+            .unwrap();
+        let access = &settings.feeds[0].access;
+        assert_eq!(access.auth, Some(Auth::Bearer(Secret::new("file-s3cret"))));
+        assert_eq!(access.headers[0].1.expose(), "inline-k3y");
+        assert_eq!(
+            access.proxy.as_ref().unwrap().as_str(),
+            "http://proxy.example:3128/"
+        );
+        assert!(!format!("{settings:?}").contains("s3cret"));
+
+        let missing = config.replace(
+            "token = { file = \"token\" }",
+            "token = { env = \"WIREFEED_TEST_UNSET_TOKEN_VAR\" }",
+        );
+        let err = FileConfig::parse(&missing, &path)
+            .unwrap()
+            .validate_and_build(&path)
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("feeds[0].auth.token"), "{message}");
+        assert!(
+            message.contains("WIREFEED_TEST_UNSET_TOKEN_VAR"),
+            "{message}"
+        );
+
+        let basic = config.replace("type = \"bearer\"", "type = \"basic\"");
+        let err = FileConfig::parse(&basic, &path)
+            .unwrap()
+            .validate_and_build(&path)
+            .unwrap_err();
+        assert!(err.to_string().contains("feeds[0].auth.username"), "{err}");
     }
 
     #[test]

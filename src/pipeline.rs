@@ -514,7 +514,11 @@ impl Poller {
             moved_to: None,
         };
         let fetched_at = chrono::Utc::now();
-        let document = match self.fetcher.fetch(&feed.id, &url, &validators).await {
+        let document = match self
+            .fetcher
+            .fetch_with(&feed.id, &url, &validators, &feed.access)
+            .await
+        {
             Ok(FetchOutcome::NotModified {
                 fresh_for,
                 moved_to,

@@ -1,6 +1,7 @@
 //! End-to-end tests: the wirefeed binary against a local feed server and
 //! the real Kafka broker (`deploy/local/kafka.sh start`), one topic per test.
 
+mod access;
 mod cli;
 mod hostile;
 mod pipeline;

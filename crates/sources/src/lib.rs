@@ -12,8 +12,9 @@ mod hosts;
 
 pub use hosts::{HostGates, HostLimits, HostPass};
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
@@ -47,6 +48,60 @@ pub struct HttpConfig {
     pub max_redirects: usize,
     /// Per-host concurrency and request spacing.
     pub host_limits: HostLimits,
+    /// Proxy for all feeds (a feed's own proxy wins). Unset: the
+    /// `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` environment variables.
+    pub proxy: Option<Url>,
+}
+
+/// A secret (token, password, header value): usable, but never shown by
+/// `Debug` or `Display`, so it cannot leak into a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// Returns the value, for the request that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How a feed authenticates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// HTTP basic authentication.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// A bearer token.
+    Bearer(Secret),
+}
+
+/// Per-feed access settings: credentials, extra headers, a proxy.
+///
+/// Credentials and headers go only to the feed's own origin; a redirect to
+/// another host does not carry them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    /// Authentication, if the feed needs it.
+    pub auth: Option<Auth>,
+    /// Extra request headers (API keys and the like).
+    pub headers: Vec<(String, Secret)>,
+    /// A proxy for this feed, instead of the global one.
+    pub proxy: Option<Url>,
 }
 
 /// The validators a server gave for the last copy we processed, sent back
@@ -226,31 +281,34 @@ pub struct Fetcher {
     client: reqwest::Client,
     config: HttpConfig,
     hosts: Arc<HostGates>,
+    /// Clients for feeds with a proxy of their own, by proxy URL.
+    proxied: Arc<Mutex<HashMap<String, reqwest::Client>>>,
 }
 
 impl Fetcher {
     /// Returns a fetcher with `config`.
     pub fn new(config: HttpConfig) -> Result<Self, ClientError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static(FEED_ACCEPT));
-        let client = reqwest::Client::builder()
-            .user_agent(config.user_agent.clone())
-            .default_headers(headers)
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            // Redirects are followed by hand: permanent ones are reported so
-            // the feed's URL can be updated, and loops are told apart.
-            .redirect(reqwest::redirect::Policy::none())
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .build()
-            .map_err(ClientError)?;
+        let client = build_client(&config, config.proxy.as_ref())?;
         Ok(Self {
             client,
             hosts: Arc::new(HostGates::new(config.host_limits)),
+            proxied: Arc::new(Mutex::new(HashMap::new())),
             config,
         })
+    }
+
+    /// The client for a feed: the shared one, or one through its proxy.
+    fn client_for(&self, access: &Access) -> Result<reqwest::Client, ClientError> {
+        let Some(proxy) = &access.proxy else {
+            return Ok(self.client.clone());
+        };
+        let mut proxied = self.proxied.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = proxied.get(proxy.as_str()) {
+            return Ok(client.clone());
+        }
+        let client = build_client(&self.config, Some(proxy))?;
+        proxied.insert(proxy.to_string(), client.clone());
+        Ok(client)
     }
 
     /// Fetches `url` for `feed_id`, conditionally when `validators` are
@@ -261,8 +319,20 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
+        self.fetch_with(feed_id, url, validators, &Access::default())
+            .await
+    }
+
+    /// Fetches `url` for `feed_id` with the feed's own access settings.
+    pub async fn fetch_with(
+        &self,
+        feed_id: &FeedId,
+        url: &Url,
+        validators: &Validators,
+        access: &Access,
+    ) -> Result<FetchOutcome, FetchError> {
         match url.scheme() {
-            "http" | "https" => self.fetch_http(feed_id, url, validators).await,
+            "http" | "https" => self.fetch_http(feed_id, url, validators, access).await,
             "file" => self.fetch_file(feed_id, url, validators).await,
             _ => Err(FetchError::Scheme {
                 feed_id: feed_id.clone(),
@@ -276,6 +346,7 @@ impl Fetcher {
         feed_id: &FeedId,
         url: &Url,
         validators: &Validators,
+        access: &Access,
     ) -> Result<FetchOutcome, FetchError> {
         // Waiting for the host's turn is not part of the timeout: the feed
         // is not slow, its host is busy with our other feeds.
@@ -287,7 +358,7 @@ impl Fetcher {
         let _pass = self.hosts.enter(&host).await;
         // The client's timeout applies per request; this one bounds the
         // whole redirect chain and body.
-        let chain = self.fetch_chain(feed_id, url, validators);
+        let chain = self.fetch_chain(feed_id, url, validators, access);
         match tokio::time::timeout(self.config.timeout, chain).await {
             Ok(result) => result,
             Err(_elapsed) => Err(FetchError::Timeout {
@@ -303,8 +374,14 @@ impl Fetcher {
         feed_id: &FeedId,
         url: &Url,
         validators: &Validators,
+        access: &Access,
     ) -> Result<FetchOutcome, FetchError> {
         let classify = |source: reqwest::Error| self.classify(feed_id, url, source);
+        let client = self.client_for(access).map_err(|err| FetchError::Http {
+            feed_id: feed_id.clone(),
+            url: url.clone(),
+            source: err.0,
+        })?;
         let redirects_error = || FetchError::Redirects {
             feed_id: feed_id.clone(),
             url: url.clone(),
@@ -315,7 +392,19 @@ impl Fetcher {
         let mut moved_to: Option<Url> = None;
         let mut all_permanent = true;
         let response = loop {
-            let mut request = self.client.get(current.clone());
+            let mut request = client.get(current.clone());
+            if current.origin() == url.origin() {
+                request = match &access.auth {
+                    Some(Auth::Basic { username, password }) => {
+                        request.basic_auth(username, Some(password.expose()))
+                    }
+                    Some(Auth::Bearer(token)) => request.bearer_auth(token.expose()),
+                    None => request,
+                };
+                for (name, value) in &access.headers {
+                    request = request.header(name.as_str(), value.expose());
+                }
+            }
             if let Some(etag) = &validators.etag {
                 request = request.header(IF_NONE_MATCH, etag);
             }
@@ -526,6 +615,26 @@ impl Fetcher {
     }
 }
 
+fn build_client(config: &HttpConfig, proxy: Option<&Url>) -> Result<reqwest::Client, ClientError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static(FEED_ACCEPT));
+    let mut builder = reqwest::Client::builder()
+        .user_agent(config.user_agent.clone())
+        .default_headers(headers)
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        // Redirects are followed by hand: permanent ones are reported so
+        // the feed's URL can be updated, and loops are told apart.
+        .redirect(reqwest::redirect::Policy::none())
+        .gzip(true)
+        .brotli(true)
+        .deflate(true);
+    if let Some(proxy) = proxy {
+        builder = builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(ClientError)?);
+    }
+    builder.build().map_err(ClientError)
+}
+
 /// Longest wait a server can ask for; a larger value is taken as this.
 const MAX_SERVER_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -600,6 +709,7 @@ mod tests {
                 concurrency: 2,
                 spacing: Duration::ZERO,
             },
+            proxy: None,
         }
     }
 
@@ -701,5 +811,19 @@ mod tests {
         assert_eq!(freshness(&headers, now), Some(Duration::from_secs(3600)));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         assert_eq!(freshness(&headers, now), None);
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let access = Access {
+            auth: Some(Auth::Bearer(Secret::new("s3cret-token"))),
+            headers: vec![("X-Api-Key".to_owned(), Secret::new("k3y"))],
+            proxy: None,
+        };
+        let shown = format!("{access:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("k3y"),
+            "{shown}"
+        );
     }
 }
