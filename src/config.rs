@@ -314,6 +314,15 @@ pub struct FeedDefaults {
     /// Longest random delay before a feed's first poll after start-up.
     #[serde(default = "default_startup_spread_secs")]
     pub startup_spread_secs: u64,
+    /// Poll busy feeds more often and quiet ones less.
+    #[serde(default = "default_true")]
+    pub adaptive: bool,
+    /// Shortest interval an adaptive feed may move to.
+    #[serde(default = "default_min_poll_interval_secs")]
+    pub min_poll_interval_secs: u64,
+    /// Longest interval an adaptive feed may move to.
+    #[serde(default = "default_max_poll_interval_secs")]
+    pub max_poll_interval_secs: u64,
 }
 
 impl Default for FeedDefaults {
@@ -325,6 +334,9 @@ impl Default for FeedDefaults {
             backoff_max_secs: default_backoff_max_secs(),
             unhealthy_after: default_unhealthy_after(),
             startup_spread_secs: default_startup_spread_secs(),
+            adaptive: true,
+            min_poll_interval_secs: default_min_poll_interval_secs(),
+            max_poll_interval_secs: default_max_poll_interval_secs(),
         }
     }
 }
@@ -340,6 +352,12 @@ const fn default_unhealthy_after() -> u32 {
 }
 const fn default_startup_spread_secs() -> u64 {
     30
+}
+const fn default_min_poll_interval_secs() -> u64 {
+    60
+}
+const fn default_max_poll_interval_secs() -> u64 {
+    3600
 }
 
 const fn default_poll_interval_secs() -> u64 {
@@ -733,6 +751,12 @@ impl FileConfig {
             backoff_max: Duration::from_secs(self.feed_defaults.backoff_max_secs),
             unhealthy_after: self.feed_defaults.unhealthy_after,
             startup_spread: Duration::from_secs(self.feed_defaults.startup_spread_secs),
+            adaptive: self.feed_defaults.adaptive.then(|| {
+                (
+                    Duration::from_secs(self.feed_defaults.min_poll_interval_secs.max(1)),
+                    Duration::from_secs(self.feed_defaults.max_poll_interval_secs.max(1)),
+                )
+            }),
         };
         Ok(Settings {
             schedule,

@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 use url::Url;
 use wirefeed_extract::Cleaner;
-use wirefeed_formats::ParseLimits;
+use wirefeed_formats::{FeedHints, ParseLimits};
 use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher};
 use wirefeed_model::{ArticleSource, RawItem, Record, StoryId};
 use wirefeed_sources::{FetchOutcome, Fetcher, Validators};
@@ -42,7 +42,7 @@ use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 use crate::config::{Feed, Settings};
 use crate::metrics::{self, Stage};
 use crate::process::{DocumentContext, item_to_record};
-use crate::schedule::{Jitter, ScheduleConfig, next_delay};
+use crate::schedule::{Jitter, ScheduleConfig, adapt_interval, next_delay, skip_forward};
 
 /// How the daemon runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +320,8 @@ struct PollReport {
     validators: Option<Validators>,
     /// Where the feed moved for good, when a poll found out.
     moved_to: Option<Url>,
+    /// The feed's own scheduling hints, when the document was parsed.
+    hints: Option<FeedHints>,
 }
 
 /// Item counts of a successful poll; `None` when the feed was unchanged.
@@ -364,8 +366,17 @@ impl Poller {
             let Some(report) = self.poll().instrument(span).await else {
                 return;
             };
+            let before = self.feed_state().unwrap_or_default();
+            let hint_interval = report.hints.as_ref().map_or(
+                before.hint_interval_secs.map(Duration::from_secs),
+                FeedHints::min_interval,
+            );
+            let (skip_hours, skip_days) = match &report.hints {
+                Some(hints) => (hints.skip_hours.clone(), hints.skip_days.clone()),
+                None => (before.skip_hours.clone(), before.skip_days.clone()),
+            };
             let server_delay = match &report.result {
-                Ok(_) => report.fresh_for,
+                Ok(_) => report.fresh_for.into_iter().chain(hint_interval).max(),
                 Err(failure) => failure.retry_after,
             };
             error_streak = if report.result.is_ok() {
@@ -373,14 +384,22 @@ impl Poller {
             } else {
                 error_streak.saturating_add(1)
             };
+            let interval = self.next_interval(&before, &report);
             let delay = next_delay(
                 &self.schedule,
-                feed.poll_interval,
+                interval,
                 error_streak,
                 server_delay,
                 jitter.draw(),
             );
-            self.record(&report, error_streak, delay);
+            let now = chrono::Utc::now();
+            let due = skip_forward(
+                now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX),
+                &skip_hours,
+                &skip_days,
+            );
+            let delay = (due - now).to_std().unwrap_or(delay);
+            self.record(&report, error_streak, delay, interval);
             match &report.result {
                 Ok(Some((items, published, unchanged, rejected, failed))) => info!(
                     feed_id = %feed.id,
@@ -451,7 +470,27 @@ impl Poller {
 
     /// Stores the schedule, the streak and (when every item was delivered)
     /// the new validators.
-    fn record(&self, report: &PollReport, error_streak: u32, delay: Duration) {
+    /// The feed's interval after this poll: its configured one, or, when
+    /// adaptive, shorter after news and longer after quiet polls.
+    fn next_interval(&self, before: &FeedState, report: &PollReport) -> Duration {
+        let configured = self.feed.poll_interval;
+        let Some((min, max)) = self.schedule.adaptive else {
+            return configured;
+        };
+        let lower = min.max(configured / 4).min(configured);
+        let upper = max.min(configured.saturating_mul(4)).max(configured);
+        let current = before
+            .interval_secs
+            .map_or(configured, Duration::from_secs)
+            .clamp(lower, upper);
+        match &report.result {
+            Ok(Some((_, published, ..))) => adapt_interval(current, *published > 0, lower, upper),
+            Ok(None) => adapt_interval(current, false, lower, upper),
+            Err(_) => current,
+        }
+    }
+
+    fn record(&self, report: &PollReport, error_streak: u32, delay: Duration, interval: Duration) {
         let now = chrono::Utc::now().timestamp();
         let mut state = self.feed_state().unwrap_or_else(|| FeedState {
             url: self.feed.url.to_string(),
@@ -473,6 +512,12 @@ impl Poller {
             state.moved_to = Some(moved_to.to_string());
         }
         state.error_streak = error_streak;
+        state.interval_secs = Some(interval.as_secs());
+        if let Some(hints) = &report.hints {
+            state.hint_interval_secs = hints.min_interval().map(|interval| interval.as_secs());
+            state.skip_hours.clone_from(&hints.skip_hours);
+            state.skip_days.clone_from(&hints.skip_days);
+        }
         state.last_polled_at = Some(now);
         state.next_poll_at = Some(now + i64::try_from(delay.as_secs()).unwrap_or(i64::MAX / 2));
         state.last_error = report
@@ -512,6 +557,7 @@ impl Poller {
             fresh_for: None,
             validators: None,
             moved_to: None,
+            hints: None,
         };
         let fetched_at = chrono::Utc::now();
         let document = match self
@@ -529,6 +575,7 @@ impl Poller {
                     fresh_for,
                     validators: None,
                     moved_to,
+                    hints: None,
                 });
             }
             Ok(FetchOutcome::Fetched(document)) => document,
@@ -554,7 +601,7 @@ impl Poller {
             wirefeed_formats::parse_feed(&bytes, Some(&base_url), limits)
         })
         .await;
-        let parsed = match parsed {
+        let mut parsed = match parsed {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(err)) => {
                 metrics::error(Stage::Parse, err.error_type());
@@ -579,6 +626,7 @@ impl Poller {
                 "feed has more items than max_items; the rest were left out"
             );
         }
+        let hints = std::mem::take(&mut parsed.hints);
         metrics::items_received(parsed.format.as_str(), parsed.items.len());
         Stats::add(&self.stats.items, parsed.items.len() as u64);
         let ctx = Arc::new(DocumentContext {
@@ -635,6 +683,7 @@ impl Poller {
             // the old validators so the next poll is not answered with 304.
             validators: (failed_items == 0).then_some(document.validators),
             moved_to: document.moved_to,
+            hints: Some(hints),
         })
     }
 }

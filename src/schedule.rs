@@ -12,6 +12,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
 /// Schedule settings shared by all feeds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScheduleConfig {
@@ -25,6 +27,9 @@ pub struct ScheduleConfig {
     /// Longest random delay before a feed's first poll after start-up, so
     /// thousands of feeds do not fire in the same second.
     pub startup_spread: Duration,
+    /// Adaptive intervals: the least and greatest interval a feed may move
+    /// to; `None` keeps every feed at its configured interval.
+    pub adaptive: Option<(Duration, Duration)>,
 }
 
 /// Returns the delay before the next poll.
@@ -54,6 +59,40 @@ pub fn next_delay(
         Some(server_delay) => delay.max(server_delay),
         None => delay,
     }
+}
+
+/// Moves `at` past the hours (0–23, UTC) and days (0 = Monday) a feed
+/// asked not to be polled in (RSS `skipHours` / `skipDays`), to the start
+/// of the first allowed hour.
+pub fn skip_forward(at: DateTime<Utc>, skip_hours: &[u32], skip_days: &[u32]) -> DateTime<Utc> {
+    let allowed = |time: DateTime<Utc>| {
+        !skip_hours.contains(&time.hour())
+            && !skip_days.contains(&time.weekday().num_days_from_monday())
+    };
+    if allowed(at) {
+        return at;
+    }
+    let mut hour_start = at
+        .with_minute(0)
+        .and_then(|time| time.with_second(0))
+        .and_then(|time| time.with_nanosecond(0))
+        .unwrap_or(at);
+    // A week of hours covers every combination; a feed that skips all of
+    // them is polled anyway rather than never.
+    for _ in 0..24 * 7 {
+        hour_start += chrono::Duration::hours(1);
+        if allowed(hour_start) {
+            return hour_start;
+        }
+    }
+    at
+}
+
+/// The next adaptive interval: a feed that brought new stories is polled
+/// sooner (×0.75), a quiet one later (×1.25), within `[min, max]`.
+pub fn adapt_interval(current: Duration, had_news: bool, min: Duration, max: Duration) -> Duration {
+    let factor = if had_news { 0.75 } else { 1.25 };
+    current.mul_f64(factor).clamp(min, max.max(min))
 }
 
 /// A small, fast pseudo-random source for jitter (SplitMix64). Not for
@@ -99,6 +138,7 @@ mod tests {
         backoff_max: Duration::from_secs(3600),
         unhealthy_after: 5,
         startup_spread: Duration::from_secs(30),
+        adaptive: None,
     };
     const FIVE_MINUTES: Duration = Duration::from_secs(300);
 
@@ -149,6 +189,54 @@ mod tests {
         assert_eq!(lower(5), Duration::from_secs(1800));
         assert_eq!(lower(50), Duration::from_secs(1800));
         assert!(upper(50) <= CONFIG.backoff_max);
+    }
+
+    #[test]
+    fn skip_hours_and_days_push_the_poll_to_the_next_allowed_hour() {
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        // Friday 2024-09-13 00:30 UTC, hours 0–5 skipped: 06:00.
+        assert_eq!(
+            skip_forward(at("2024-09-13T00:30:00Z"), &[0, 1, 2, 3, 4, 5], &[]),
+            at("2024-09-13T06:00:00Z")
+        );
+        // Saturday and Sunday skipped: Monday 00:00.
+        assert_eq!(
+            skip_forward(at("2024-09-14T10:15:00Z"), &[], &[5, 6]),
+            at("2024-09-16T00:00:00Z")
+        );
+        // An allowed time is left alone; skipping everything never hangs.
+        assert_eq!(
+            skip_forward(at("2024-09-13T12:00:00Z"), &[3], &[]),
+            at("2024-09-13T12:00:00Z")
+        );
+        let every_hour: Vec<u32> = (0..24).collect();
+        assert_eq!(
+            skip_forward(at("2024-09-13T12:00:00Z"), &every_hour, &[]),
+            at("2024-09-13T12:00:00Z")
+        );
+    }
+
+    #[test]
+    fn busy_feeds_are_polled_more_often_within_bounds() {
+        let min = Duration::from_secs(60);
+        let max = Duration::from_secs(1200);
+        assert_eq!(
+            adapt_interval(FIVE_MINUTES, true, min, max),
+            Duration::from_secs(225)
+        );
+        assert_eq!(
+            adapt_interval(FIVE_MINUTES, false, min, max),
+            Duration::from_secs(375)
+        );
+        assert_eq!(adapt_interval(Duration::from_secs(70), true, min, max), min);
+        assert_eq!(
+            adapt_interval(Duration::from_secs(1100), false, min, max),
+            max
+        );
     }
 
     #[test]

@@ -47,7 +47,11 @@ async fn retry_after_backoff_and_freshness_shape_the_schedule() {
         ("busy-feed", server.url("/busy.rss")),
     ];
     let feeds: Vec<(&str, &str)> = feeds.iter().map(|(id, url)| (*id, url.as_str())).collect();
-    daemon.write_config_with(&feeds, 300, "unhealthy_after = 3\nbackoff_max_secs = 3600");
+    daemon.write_config_with(
+        &feeds,
+        300,
+        "unhealthy_after = 3\nbackoff_max_secs = 3600\nadaptive = false",
+    );
 
     // 429 with Retry-After: 7200 s: the next poll waits at least that long,
     // even beyond the backoff cap; the other feed publishes meanwhile.
@@ -174,4 +178,34 @@ async fn a_restart_keeps_each_feeds_schedule() {
         1,
         "the known feed was polled again at start-up"
     );
+}
+
+#[tokio::test]
+async fn feed_hints_and_adaptive_intervals() {
+    require_broker();
+    let server = FeedServer::start();
+    let with_ttl = cnn_rss("cnn-ttl", None).replacen(
+        "<language>en-us</language>",
+        "<language>en-us</language><ttl>90</ttl>",
+        1,
+    );
+    server.set("/ttl.rss", Route::feed(with_ttl));
+    server.set("/busy.rss", Route::feed(cnn_rss("cnn-busy", None)));
+    let daemon = Daemon::new("hints", &[]);
+    let ttl = server.url("/ttl.rss");
+    let busy = server.url("/busy.rss");
+    daemon.write_config(&[("ttl-feed", &ttl), ("busy-feed", &busy)], 300);
+    let output = daemon.run_once();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // <ttl>90</ttl>: 90 minutes before the next poll, whatever the interval.
+    assert!(next_poll(&poll_line(&output, "ttl-feed")) >= 5400);
+    // A poll that brought news shortens the adaptive interval: 300 s × 0.75,
+    // ±10% jitter.
+    let busy = next_poll(&poll_line(&output, "busy-feed"));
+    assert!((202..=248).contains(&busy), "next poll in {busy} s");
 }

@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use feed_rs::model::{Entry, Feed, FeedType, Text};
 use wirefeed_model::{FeedFormat, FeedMeta, RawItem, RawMedia};
@@ -41,6 +42,92 @@ pub struct ParsedFeed {
     pub items: Vec<RawItem>,
     /// How many items were past the limit and left out.
     pub dropped_items: usize,
+    /// The feed's own scheduling hints.
+    pub hints: FeedHints,
+}
+
+/// What a feed says about how often to poll it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedHints {
+    /// RSS `<ttl>`: how long the feed may be cached.
+    pub ttl: Option<Duration>,
+    /// Syndication module `sy:updatePeriod` / `sy:updateFrequency`: how
+    /// often the feed is updated.
+    pub update_every: Option<Duration>,
+    /// RSS `<skipHours>`: hours (0–23, UTC) not to poll.
+    pub skip_hours: Vec<u32>,
+    /// RSS `<skipDays>`: days not to poll (0 = Monday … 6 = Sunday).
+    pub skip_days: Vec<u32>,
+}
+
+impl FeedHints {
+    /// The longest delay the hints ask for between polls.
+    pub fn min_interval(&self) -> Option<Duration> {
+        self.ttl.into_iter().chain(self.update_every).max()
+    }
+}
+
+/// Reads the syndication and skip hints from the channel part of an RSS
+/// document (before its first item); feed-rs reads `<ttl>` itself.
+fn read_hints(bytes: &[u8], ttl_minutes: Option<u32>) -> FeedHints {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let head = String::from_utf8_lossy(head);
+    let head = head.find("<item").map_or(&head[..], |end| &head[..end]);
+    let element = |name: &str| -> Option<String> {
+        let open = head.find(&format!("{name}>"))? + name.len() + 1;
+        let close = head[open..].find('<')? + open;
+        Some(head[open..close].trim().to_owned())
+    };
+    let elements = |container: &str, name: &str| -> Vec<String> {
+        let Some(start) = head.find(&format!("<{container}>")) else {
+            return Vec::new();
+        };
+        let end = head[start..]
+            .find(&format!("</{container}>"))
+            .map_or(head.len(), |end| start + end);
+        head[start..end]
+            .split(&format!("<{name}>"))
+            .skip(1)
+            .filter_map(|part| part.split('<').next())
+            .map(|value| value.trim().to_owned())
+            .collect()
+    };
+    let period =
+        element(":updatePeriod").and_then(|period| match period.to_ascii_lowercase().as_str() {
+            "hourly" => Some(3600u64),
+            "daily" => Some(86_400),
+            "weekly" => Some(7 * 86_400),
+            "monthly" => Some(30 * 86_400),
+            "yearly" => Some(365 * 86_400),
+            _ => None,
+        });
+    let frequency = element(":updateFrequency")
+        .and_then(|frequency| frequency.parse::<u64>().ok())
+        .filter(|frequency| *frequency > 0)
+        .unwrap_or(1);
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    FeedHints {
+        ttl: ttl_minutes.map(|minutes| Duration::from_secs(u64::from(minutes) * 60)),
+        update_every: period.map(|seconds| Duration::from_secs(seconds / frequency)),
+        skip_hours: elements("skipHours", "hour")
+            .iter()
+            .filter_map(|hour| hour.parse().ok())
+            .filter(|hour| *hour < 24)
+            .collect(),
+        skip_days: elements("skipDays", "day")
+            .iter()
+            .filter_map(|day| DAYS.iter().position(|name| day.eq_ignore_ascii_case(name)))
+            .filter_map(|day| u32::try_from(day).ok())
+            .collect(),
+    }
 }
 
 /// Why a document could not be read as a feed.
@@ -96,7 +183,10 @@ pub fn parse_feed(
         },
         other => ParseError::Malformed { source: other },
     })?;
-    Ok(convert(feed, limits))
+    let ttl = feed.ttl;
+    let mut parsed = convert(feed, limits);
+    parsed.hints = read_hints(&bytes, ttl);
+    Ok(parsed)
 }
 
 fn convert(feed: Feed, limits: ParseLimits) -> ParsedFeed {
@@ -123,6 +213,7 @@ fn convert(feed: Feed, limits: ParseLimits) -> ParsedFeed {
         meta,
         items,
         dropped_items,
+        hints: FeedHints::default(),
     }
 }
 
@@ -425,6 +516,27 @@ mod tests {
         // Plain UTF-8 is untouched.
         let utf8 = feed(" encoding=\"utf-8\"", "Zürich – “Ja”".as_bytes());
         assert_eq!(first_title(&utf8).as_deref(), Some("Zürich – “Ja”"));
+    }
+
+    #[test]
+    fn scheduling_hints_are_read() {
+        let rss = r#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel>
+<title>Wire</title><ttl>45</ttl><sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency>
+<skipHours><hour>0</hour><hour>1</hour><hour>25</hour></skipHours><skipDays><day>Saturday</day><day>Sunday</day></skipDays>
+<item><title>x</title><description>y</description></item></channel></rss>"#;
+        let hints = parse_feed(rss.as_bytes(), None, ParseLimits::default())
+            .unwrap()
+            .hints;
+        assert_eq!(hints.ttl, Some(Duration::from_secs(45 * 60)));
+        assert_eq!(hints.update_every, Some(Duration::from_secs(1800)));
+        assert_eq!(hints.skip_hours, vec![0, 1]);
+        assert_eq!(hints.skip_days, vec![5, 6]);
+        assert_eq!(hints.min_interval(), Some(Duration::from_secs(45 * 60)));
+        let plain = parse_feed(RSS.as_bytes(), None, ParseLimits::default())
+            .unwrap()
+            .hints;
+        assert_eq!(plain, FeedHints::default());
     }
 
     #[test]

@@ -61,6 +61,19 @@ pub struct FeedState {
     /// until the configured URL changes.
     #[serde(default)]
     pub moved_to: Option<String>,
+    /// The adaptive poll interval, seconds (busy feeds shorter, quiet ones
+    /// longer).
+    #[serde(default)]
+    pub interval_secs: Option<u64>,
+    /// The feed's own least interval (RSS ttl, sy:updatePeriod), seconds.
+    #[serde(default)]
+    pub hint_interval_secs: Option<u64>,
+    /// Hours (UTC) the feed asked not to be polled in.
+    #[serde(default)]
+    pub skip_hours: Vec<u32>,
+    /// Days (0 = Monday) the feed asked not to be polled on.
+    #[serde(default)]
+    pub skip_days: Vec<u32>,
 }
 
 /// A delivery receipt: the broker acknowledged this version of this story.
