@@ -15,7 +15,7 @@ use url::Url;
 use wirefeed_extract::{Cleaner, RulePack, RulesError};
 use wirefeed_kafka::ProducerConfig;
 use wirefeed_model::FeedId;
-use wirefeed_sources::{Access, Auth, HostLimits, HttpConfig, Secret};
+use wirefeed_sources::{Access, Auth, HostLimits, HttpConfig, Secret, SpoolDir};
 
 use crate::schedule::ScheduleConfig;
 
@@ -374,7 +374,11 @@ pub struct FeedSection {
     /// Unique id, used in logs, metrics, records and the state store.
     pub id: String,
     /// `http(s)://` or `file://` URL, or a path relative to the config file.
-    pub url: String,
+    pub url: Option<String>,
+    /// A spool folder to take documents from, instead of `url`.
+    pub spool: Option<PathBuf>,
+    /// Seconds a spool file must be left alone before it is taken.
+    pub spool_settle_secs: Option<u64>,
     /// Provider name in records and story ids; defaults to the id.
     pub provider: Option<String>,
     /// Overrides `feed_defaults.poll_interval_secs`.
@@ -480,8 +484,10 @@ pub struct Settings {
 pub struct Feed {
     /// Its id.
     pub id: FeedId,
-    /// Its URL.
+    /// Its URL (for a spool, the folder's `file://` URL).
     pub url: Url,
+    /// The spool folder, for a spool feed.
+    pub spool: Option<SpoolDir>,
     /// Its provider name.
     pub provider: String,
     /// Poll interval.
@@ -663,8 +669,26 @@ impl FileConfig {
             if !seen.insert(id.to_owned()) {
                 return Err(invalid(&key("id"), &format!("duplicate feed id {id}")));
             }
-            let url =
-                feed_url(&feed.url, base_dir).map_err(|message| invalid(&key("url"), &message))?;
+            let (url, spool) = match (&feed.url, &feed.spool) {
+                (Some(url), None) => (
+                    feed_url(url, base_dir).map_err(|message| invalid(&key("url"), &message))?,
+                    None,
+                ),
+                (None, Some(folder)) => {
+                    let folder = resolve(base_dir, folder);
+                    if !folder.is_dir() {
+                        return Err(invalid(
+                            &key("spool"),
+                            &format!("{} is not a folder", folder.display()),
+                        ));
+                    }
+                    let url = feed_url(&folder.display().to_string(), base_dir)
+                        .map_err(|message| invalid(&key("spool"), &message))?;
+                    let settle = Duration::from_secs(feed.spool_settle_secs.unwrap_or(2));
+                    (url, Some(SpoolDir::new(folder, settle)))
+                }
+                _ => return Err(invalid(&key("url"), "give exactly one of url or spool")),
+            };
             let poll_interval_secs = feed
                 .poll_interval_secs
                 .unwrap_or(self.feed_defaults.poll_interval_secs);
@@ -725,6 +749,7 @@ impl FileConfig {
                 .map(|proxy| proxy_url(proxy).map_err(|message| invalid(&key("proxy"), &message)))
                 .transpose()?;
             feeds.push(Feed {
+                spool,
                 access: Access {
                     auth,
                     headers,

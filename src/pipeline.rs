@@ -36,7 +36,7 @@ use wirefeed_extract::Cleaner;
 use wirefeed_formats::{FeedHints, ParseLimits};
 use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher};
 use wirefeed_model::{ArticleSource, RawItem, Record, StoryId};
-use wirefeed_sources::{FetchOutcome, Fetcher, Validators};
+use wirefeed_sources::{FetchOutcome, Fetcher, SpoolDir, Validators};
 use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 
 use crate::config::{Feed, Settings};
@@ -254,7 +254,12 @@ pub async fn run(
             stats: stats.clone(),
             shutdown: shutdown.clone(),
         };
-        feed_tasks.spawn(poller.run(mode));
+        match poller.feed.spool.clone() {
+            Some(spool) => {
+                feed_tasks.spawn(poller.run_spool(spool, mode, settings.http.max_body_bytes))
+            }
+            None => feed_tasks.spawn(poller.run(mode)),
+        };
     }
     drop(work_tx);
     while feed_tasks.join_next().await.is_some() {}
@@ -592,30 +597,72 @@ impl Poller {
         };
         metrics::feed_polled(&feed.id, "fetched");
         metrics::feed_bytes(&feed.id, document.bytes.len());
+        let published = self
+            .publish_document(document.bytes, &document.final_url, &url, fetched_at)
+            .await?;
+        let (counts, hints) = match published {
+            Ok(published) => published,
+            Err(failure) => {
+                return Some(PollReport {
+                    result: Err(failure),
+                    fresh_for: None,
+                    validators: None,
+                    moved_to: document.moved_to,
+                    hints: None,
+                });
+            }
+        };
+        let failed_items = counts.4;
+        Some(PollReport {
+            result: Ok(Some(counts)),
+            fresh_for: document.fresh_for,
+            // A record that did not reach Kafka must be offered again: keep
+            // the old validators so the next poll is not answered with 304.
+            validators: (failed_items == 0).then_some(document.validators),
+            moved_to: document.moved_to,
+            hints: Some(hints),
+        })
+    }
+
+    /// Parses a document, hands its items to the workers and waits for
+    /// each item's outcome. `None` when shutdown interrupted it.
+    async fn publish_document(
+        &self,
+        bytes: Vec<u8>,
+        base_url: &Url,
+        feed_url: &Url,
+        fetched_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Result<((usize, usize, usize, usize, usize), FeedHints), PollFailure>> {
+        let feed = &self.feed;
+        let failure = |error_type, error: String| PollFailure {
+            stage: "parse",
+            error_type,
+            error,
+            retry_after: None,
+        };
         let limits = ParseLimits {
             max_items: feed.max_items,
         };
-        let base_url = document.final_url.to_string();
-        let bytes = document.bytes;
+        let base = base_url.to_string();
         let parsed = tokio::task::spawn_blocking(move || {
-            wirefeed_formats::parse_feed(&bytes, Some(&base_url), limits)
+            wirefeed_formats::parse_feed(&bytes, Some(&base), limits)
         })
         .await;
         let mut parsed = match parsed {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(err)) => {
                 metrics::error(Stage::Parse, err.error_type());
-                let error = format!("failed to parse feed {} ({}): {err}", feed.id, feed.url);
-                return Some(failed("parse", err.error_type(), error, None));
+                let error = format!("failed to parse feed {} ({base_url}): {err}", feed.id);
+                return Some(Err(failure(err.error_type(), error)));
             }
             Err(err) => {
                 metrics::error(Stage::Parse, "panic");
-                error!(feed_id = %feed.id, url = %feed.url, error = %err, "feed parser panicked");
+                error!(feed_id = %feed.id, url = %base_url, error = %err, "feed parser panicked");
                 let error = format!(
-                    "feed parser panicked on feed {} ({}): {err}",
-                    feed.id, feed.url
+                    "feed parser panicked on feed {} ({base_url}): {err}",
+                    feed.id
                 );
-                return Some(failed("parse", "panic", error, None));
+                return Some(Err(failure("panic", error)));
             }
         };
         if parsed.dropped_items > 0 {
@@ -632,7 +679,7 @@ impl Poller {
         let ctx = Arc::new(DocumentContext {
             source: ArticleSource {
                 feed_id: feed.id.clone(),
-                feed_url: url.to_string(),
+                feed_url: feed_url.to_string(),
                 provider: feed.provider.clone(),
                 format: parsed.format,
             },
@@ -670,23 +717,133 @@ impl Poller {
         let unchanged = count(ItemOutcome::Unchanged);
         let rejected = count(ItemOutcome::Rejected);
         let failed_items = item_count - published - unchanged - rejected;
-        Some(PollReport {
-            result: Ok(Some((
-                item_count,
-                published,
-                unchanged,
-                rejected,
-                failed_items,
-            ))),
-            fresh_for: document.fresh_for,
-            // A record that did not reach Kafka must be offered again: keep
-            // the old validators so the next poll is not answered with 304.
-            validators: (failed_items == 0).then_some(document.validators),
-            moved_to: document.moved_to,
-            hints: Some(hints),
-        })
+        Some(Ok((
+            (item_count, published, unchanged, rejected, failed_items),
+            hints,
+        )))
+    }
+
+    /// Takes the complete files of a spool folder, publishes each, and
+    /// moves it to `done/` once every story in it was delivered, or to
+    /// `failed/` with the reason when it cannot be read.
+    async fn run_spool(self, spool: SpoolDir, mode: RunMode, max_bytes: u64) {
+        let feed = &self.feed;
+        loop {
+            let scan = spool.clone();
+            let files = tokio::task::spawn_blocking(move || scan.ready_files(SPOOL_BATCH)).await;
+            let files = match files {
+                Ok(Ok(files)) => files,
+                Ok(Err(err)) => {
+                    metrics::error(Stage::Fetch, "spool");
+                    warn!(feed_id = %feed.id, path = %spool.root().display(), error = %err, "cannot read spool folder");
+                    Vec::new()
+                }
+                Err(_) => Vec::new(),
+            };
+            for file in files {
+                let Some(ok) = self.spool_file(&spool, &file, max_bytes).await else {
+                    return;
+                };
+                let counter = if ok {
+                    &self.stats.polls_ok
+                } else {
+                    &self.stats.polls_failed
+                };
+                Stats::add(counter, 1);
+            }
+            if mode == RunMode::Once {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(feed.poll_interval) => {}
+                () = self.shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Processes one spool file; `None` on shutdown, else whether it was
+    /// read and published.
+    async fn spool_file(
+        &self,
+        spool: &SpoolDir,
+        file: &std::path::Path,
+        max_bytes: u64,
+    ) -> Option<bool> {
+        let feed = &self.feed;
+        let file_url = Url::from_file_path(file).unwrap_or_else(|()| feed.url.clone());
+        let read = std::fs::metadata(file).and_then(|metadata| {
+            if metadata.len() > max_bytes {
+                return Err(std::io::Error::other(format!(
+                    "larger than {max_bytes} bytes"
+                )));
+            }
+            std::fs::read(file)
+        });
+        let result = match read {
+            Ok(bytes) => {
+                metrics::feed_bytes(&feed.id, bytes.len());
+                self.publish_document(bytes, &file_url, &file_url, chrono::Utc::now())
+                    .await?
+            }
+            Err(err) => Err(PollFailure {
+                stage: "fetch",
+                error_type: "file",
+                error: format!(
+                    "cannot read spool file {} of feed {}: {err}",
+                    file.display(),
+                    feed.id
+                ),
+                retry_after: None,
+            }),
+        };
+        let outcome = match result {
+            Ok(((items, published, unchanged, rejected, 0), _)) => {
+                match spool.mark_done(file) {
+                    Ok(moved) => info!(
+                        feed_id = %feed.id,
+                        file = %moved.display(),
+                        items,
+                        published,
+                        unchanged,
+                        rejected,
+                        "spool file processed"
+                    ),
+                    Err(err) => {
+                        warn!(feed_id = %feed.id, file = %file.display(), error = %err, "cannot move spool file to done/")
+                    }
+                }
+                true
+            }
+            Ok(((items, _, _, _, failed), _)) => {
+                warn!(
+                    feed_id = %feed.id,
+                    file = %file.display(),
+                    items,
+                    failed,
+                    "not every story of the spool file was delivered; it stays for the next scan"
+                );
+                true
+            }
+            Err(failure) => {
+                warn!(
+                    feed_id = %feed.id,
+                    file = %file.display(),
+                    error_type = failure.error_type,
+                    error = %failure.error,
+                    "spool file failed"
+                );
+                if let Err(err) = spool.mark_failed(file, &failure.error) {
+                    warn!(feed_id = %feed.id, file = %file.display(), error = %err, "cannot move spool file to failed/");
+                }
+                false
+            }
+        };
+        Some(outcome)
     }
 }
+
+/// Spool files taken per scan, at most.
+const SPOOL_BATCH: usize = 100;
 
 async fn worker(
     work_rx: Arc<tokio::sync::Mutex<mpsc::Receiver<WorkItem>>>,

@@ -6,4 +6,5 @@ mod cli;
 mod hostile;
 mod pipeline;
 mod schedule;
+mod spool;
 mod util;

@@ -9,8 +9,10 @@
 #![deny(missing_docs)]
 
 mod hosts;
+mod spool;
 
 pub use hosts::{HostGates, HostLimits, HostPass};
+pub use spool::SpoolDir;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
