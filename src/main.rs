@@ -250,7 +250,14 @@ async fn run(config: PathBuf, once: bool) -> anyhow::Result<ExitCode> {
     wirefeed::shutdown::watch_signals(shutdown.clone())
         .context("cannot install signal handlers")?;
     let mode = if once { RunMode::Once } else { RunMode::Daemon };
-    let summary = wirefeed::run(settings, mode, shutdown).await?;
+    let reload = match mode {
+        RunMode::Daemon => Some(
+            wirefeed::shutdown::watch_reload(config.clone())
+                .context("cannot install the SIGHUP handler")?,
+        ),
+        RunMode::Once => None,
+    };
+    let summary = wirefeed::run(settings, mode, shutdown, reload).await?;
     Ok(ExitCode::from(summary.exit_code()))
 }
 

@@ -196,6 +196,7 @@ pub async fn run(
     settings: Settings,
     mode: RunMode,
     shutdown: CancellationToken,
+    reload: Option<mpsc::Receiver<Settings>>,
 ) -> anyhow::Result<RunSummary> {
     let state = Arc::new(StateStore::open(&settings.state_path)?);
     let publisher = Arc::new(Publisher::new(settings.producer.clone())?);
@@ -242,27 +243,37 @@ pub async fn run(
         workers = settings.workers.get(),
         "wirefeed started"
     );
-    let mut feed_tasks = JoinSet::new();
-    for feed in settings.feeds.iter().cloned() {
-        let poller = Poller {
-            feed,
-            schedule: settings.schedule,
-            cleaner: settings.cleaner.clone(),
-            fetcher: fetcher.clone(),
-            state: state.clone(),
-            work_tx: work_tx.clone(),
-            stats: stats.clone(),
-            shutdown: shutdown.clone(),
-        };
-        match poller.feed.spool.clone() {
-            Some(spool) => {
-                feed_tasks.spawn(poller.run_spool(spool, mode, settings.http.max_body_bytes))
+    let pollers = Pollers {
+        mode,
+        max_body_bytes: settings.http.max_body_bytes,
+        fetcher,
+        state: state.clone(),
+        work_tx,
+        stats: stats.clone(),
+        shutdown: shutdown.clone(),
+    };
+    let mut running = pollers.start(&settings);
+    // Daemon mode: a reload (SIGHUP) restarts the pollers on the new feed
+    // list, rule pack and schedule settings; each feed keeps its stored
+    // schedule and validators, so nothing is polled early or twice.
+    if let Some(mut reload) = reload.filter(|_| mode == RunMode::Daemon) {
+        loop {
+            tokio::select! {
+                next = reload.recv() => {
+                    let Some(next) = next else { break };
+                    let before: Vec<String> = running.feeds.clone();
+                    running.stop().await;
+                    running = pollers.start(&next);
+                    let added = running.feeds.iter().filter(|id| !before.contains(id)).count();
+                    let removed = before.iter().filter(|id| !running.feeds.contains(id)).count();
+                    info!(feeds = running.feeds.len(), added, removed, "configuration reloaded");
+                }
+                () = shutdown.cancelled() => break,
             }
-            None => feed_tasks.spawn(poller.run(mode)),
-        };
+        }
     }
-    drop(work_tx);
-    while feed_tasks.join_next().await.is_some() {}
+    running.wait().await;
+    drop(pollers);
 
     let drain = async {
         while workers.join_next().await.is_some() {}
@@ -301,6 +312,67 @@ pub async fn run(
         "wirefeed stopped"
     );
     Ok(summary)
+}
+
+/// What every poller shares; starts a set of pollers for a feed list.
+struct Pollers {
+    mode: RunMode,
+    max_body_bytes: u64,
+    fetcher: Fetcher,
+    state: Arc<StateStore>,
+    work_tx: mpsc::Sender<WorkItem>,
+    stats: Arc<Stats>,
+    shutdown: CancellationToken,
+}
+
+/// The pollers of one feed list, stoppable together.
+struct RunningPollers {
+    feeds: Vec<String>,
+    stop: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl Pollers {
+    fn start(&self, settings: &Settings) -> RunningPollers {
+        let stop = self.shutdown.child_token();
+        let mut tasks = JoinSet::new();
+        for feed in settings.feeds.iter().cloned() {
+            let poller = Poller {
+                feed,
+                schedule: settings.schedule,
+                cleaner: settings.cleaner.clone(),
+                fetcher: self.fetcher.clone(),
+                state: self.state.clone(),
+                work_tx: self.work_tx.clone(),
+                stats: self.stats.clone(),
+                shutdown: stop.clone(),
+            };
+            match poller.feed.spool.clone() {
+                Some(spool) => tasks.spawn(poller.run_spool(spool, self.mode, self.max_body_bytes)),
+                None => tasks.spawn(poller.run(self.mode)),
+            };
+        }
+        RunningPollers {
+            feeds: settings
+                .feeds
+                .iter()
+                .map(|feed| feed.id.to_string())
+                .collect(),
+            stop,
+            tasks,
+        }
+    }
+}
+
+impl RunningPollers {
+    async fn stop(mut self) {
+        self.stop.cancel();
+        while self.tasks.join_next().await.is_some() {}
+    }
+
+    async fn wait(mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
 }
 
 /// Polls one feed on its interval.

@@ -209,3 +209,80 @@ async fn feed_hints_and_adaptive_intervals() {
     let busy = next_poll(&poll_line(&output, "busy-feed"));
     assert!((202..=248).contains(&busy), "next poll in {busy} s");
 }
+
+#[tokio::test]
+async fn sighup_reloads_feeds_without_a_restart() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/first.rss", Route::feed(cnn_rss("cnn-reload-first", None)));
+    server.set(
+        "/second.rss",
+        Route::feed(cnn_rss("cnn-reload-second", None)),
+    );
+    let daemon = Daemon::new("reload", &[]);
+    let first = server.url("/first.rss");
+    let second = server.url("/second.rss");
+    daemon.write_config_with(&[("first-feed", &first)], 3600, "startup_spread_secs = 0");
+    let log_path = daemon.dir.path().join("daemon.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(["--log-format", "json", "run", "--config"])
+        .arg(daemon.config_path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let wait_for = |needle: &'static str| {
+        let log_path = log_path.clone();
+        async move {
+            let mut waited = 0;
+            while !std::fs::read_to_string(&log_path).unwrap().contains(needle) {
+                assert!(waited < 600, "never logged {needle}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                waited += 1;
+            }
+        }
+    };
+    wait_for("\"first-feed\"").await;
+
+    // A broken file is refused and the daemon goes on.
+    std::fs::write(daemon.config_path(), "[kafka]\ntopik = 1\n").unwrap();
+    let hangup = |pid: u32| {
+        let status = Command::new("kill")
+            .arg("-HUP")
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    hangup(child.id());
+    wait_for("reload failed").await;
+
+    // The second feed is added and the first removed, without a restart.
+    daemon.write_config_with(&[("second-feed", &second)], 3600, "startup_spread_secs = 0");
+    hangup(child.id());
+    wait_for("configuration reloaded").await;
+    wait_for("\"second-feed\"").await;
+
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    let reloaded: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("configuration reloaded"))
+        .collect();
+    assert_eq!(reloaded.len(), 1, "{log}");
+    assert!(
+        reloaded[0].contains("\"added\":1") && reloaded[0].contains("\"removed\":1"),
+        "{log}"
+    );
+    assert_eq!(topic_record_count(&daemon.topic), 2);
+    // The first feed was polled once, before the reload; its schedule said
+    // an hour, and it is no longer configured.
+    assert_eq!(server.requests("/first.rss").len(), 1);
+}
