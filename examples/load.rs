@@ -49,12 +49,24 @@ fn feed_body(feed: usize, items: usize) -> String {
     body
 }
 
-async fn serve(listener: TcpListener, items: usize, polls: PollLog) {
+/// A gzip body that inflates to 64 MiB of zeros (about 64 KiB on the wire).
+fn gzip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        encoder.write_all(&chunk).expect("gzip");
+    }
+    encoder.finish().expect("gzip")
+}
+
+async fn serve(listener: TcpListener, items: usize, polls: PollLog, bomb: Option<Arc<Vec<u8>>>) {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else {
             continue;
         };
         let polls = polls.clone();
+        let bomb = bomb.clone();
         tokio::spawn(async move {
             let mut buffer = vec![0u8; 4096];
             let mut read = 0;
@@ -63,7 +75,10 @@ async fn serve(listener: TcpListener, items: usize, polls: PollLog) {
                     Ok(0) | Err(_) => return,
                     Ok(count) => read += count,
                 }
-                if buffer[..read].windows(4).any(|window| window == b"\r\n\r\n") {
+                if buffer[..read]
+                    .windows(4)
+                    .any(|window| window == b"\r\n\r\n")
+                {
                     break;
                 }
             }
@@ -74,12 +89,29 @@ async fn serve(listener: TcpListener, items: usize, polls: PollLog) {
                 .trim_end_matches(".rss")
                 .parse()
                 .unwrap_or(usize::MAX);
-            polls.lock().unwrap().entry(feed).or_default().push(Instant::now());
+            polls
+                .lock()
+                .unwrap()
+                .entry(feed)
+                .or_default()
+                .push(Instant::now());
+            if let Some(bomb) = bomb {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    bomb.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&bomb).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
             let etag = format!("\"load-{feed}\"");
             let response = if request.contains(&format!("If-None-Match: {etag}"))
                 || request.contains(&format!("if-none-match: {etag}"))
             {
-                format!("HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                format!(
+                    "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
             } else {
                 let body = feed_body(feed, items);
                 format!(
@@ -94,16 +126,25 @@ async fn serve(listener: TcpListener, items: usize, polls: PollLog) {
 }
 
 fn topic_records(bootstrap: &str, topic: &str) -> i64 {
-    let consumer: BaseConsumer =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).create().expect("kafka client");
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("kafka client");
     let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)) else {
         return 0;
     };
-    let partitions = metadata.topics().first().map_or(0, |topic| topic.partitions().len());
+    let partitions = metadata
+        .topics()
+        .first()
+        .map_or(0, |topic| topic.partitions().len());
     (0..partitions)
         .filter_map(|partition| {
             consumer
-                .fetch_watermarks(topic, i32::try_from(partition).ok()?, Duration::from_secs(10))
+                .fetch_watermarks(
+                    topic,
+                    i32::try_from(partition).ok()?,
+                    Duration::from_secs(10),
+                )
                 .ok()
         })
         .map(|(low, high)| high - low)
@@ -121,28 +162,39 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|arg| arg.parse().ok()).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|arg| arg.parse().ok())
+        .collect();
     let feeds = args.first().copied().unwrap_or(1000) as usize;
     let run_secs = args.get(1).copied().unwrap_or(150);
     let interval_secs = args.get(2).copied().unwrap_or(60);
     let items = args.get(3).copied().unwrap_or(5) as usize;
-    let bootstrap = std::env::var("WIREFEED_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".to_owned());
+    let bootstrap =
+        std::env::var("WIREFEED_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".to_owned());
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
     let binary = format!("{target}/release/wirefeed");
-    assert!(std::path::Path::new(&binary).exists(), "build it first: cargo build --release ({binary})");
+    assert!(
+        std::path::Path::new(&binary).exists(),
+        "build it first: cargo build --release ({binary})"
+    );
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
     let polls: PollLog = Arc::new(Mutex::new(HashMap::new()));
-    tokio::spawn(serve(listener, items, polls.clone()));
+    // LOAD_HOSTILE=1: every feed answers with a gzip bomb, all at once.
+    let hostile = std::env::var("LOAD_HOSTILE").is_ok_and(|value| value == "1");
+    let bomb = hostile.then(|| Arc::new(gzip_bomb()));
+    tokio::spawn(serve(listener, items, polls.clone(), bomb));
 
     let dir = std::env::temp_dir().join(format!("wirefeed-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let topic = format!("load-{feeds}-{}", std::process::id());
+    let spread = if hostile { 0 } else { 30 };
     let mut config = format!(
         "[state]\npath = \"state.redb\"\n\n[kafka]\nbootstrap_servers = \"{bootstrap}\"\ntopic = \"{topic}\"\n\n\
          [http]\nper_host_concurrency = 256\nper_host_requests_per_sec = 0\ntimeout_secs = 30\n\n\
-         [feed_defaults]\npoll_interval_secs = {interval_secs}\nadaptive = false\nstartup_spread_secs = 30\n"
+         [feed_defaults]\npoll_interval_secs = {interval_secs}\nadaptive = false\nstartup_spread_secs = {spread}\n"
     );
     for feed in 0..feeds {
         config.push_str(&format!(
@@ -170,7 +222,10 @@ async fn main() {
         }
     }
     let peak_kib = peak_rss_kib(pid);
-    let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
     let output = child.wait_with_output().expect("wirefeed exit");
     let elapsed = started.elapsed().as_secs_f64();
     let records = topic_records(&bootstrap, &topic);
@@ -193,17 +248,35 @@ async fn main() {
             }
         }
     }
-    println!("feeds                {feeds}");
+    println!(
+        "feeds                {feeds}{}",
+        if hostile { " (all gzip bombs)" } else { "" }
+    );
     println!("items per feed       {items}");
-    println!("interval             {interval_secs} s, run {elapsed:.0} s, exit {:?}", output.status.code());
-    println!("polls                {total_polls} ({:.1}/s)", total_polls as f64 / elapsed);
+    println!(
+        "interval             {interval_secs} s, run {elapsed:.0} s, exit {:?}",
+        output.status.code()
+    );
+    println!(
+        "polls                {total_polls} ({:.1}/s)",
+        total_polls as f64 / elapsed
+    );
     println!("feeds polled         {} of {feeds}", polls.len());
     match first_round_done {
-        Some(at) => println!("first round          every feed polled within {:.1} s", at.as_secs_f64()),
+        Some(at) => println!(
+            "first round          every feed polled within {:.1} s",
+            at.as_secs_f64()
+        ),
         None => println!("first round          not complete"),
     }
-    println!("records published    {records} ({:.0} articles/s over the run)", records as f64 / elapsed);
-    println!("repeat polls         {gaps}, late {late}, worst lateness {:.1} s", worst.as_secs_f64());
+    println!(
+        "records published    {records} ({:.0} articles/s over the run)",
+        records as f64 / elapsed
+    );
+    println!(
+        "repeat polls         {gaps}, late {late}, worst lateness {:.1} s",
+        worst.as_secs_f64()
+    );
     println!("peak RSS             {:.1} MiB", peak_kib as f64 / 1024.0);
     let _ = std::fs::remove_dir_all(&dir);
 }

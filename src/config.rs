@@ -162,6 +162,9 @@ pub struct HttpSection {
     /// Requests in flight to one host, at most.
     #[serde(default = "default_per_host_concurrency")]
     pub per_host_concurrency: usize,
+    /// Fetches in flight over all hosts, at most.
+    #[serde(default = "default_max_concurrent_fetches")]
+    pub max_concurrent_fetches: usize,
     /// Requests started per second to one host, at most (0: no limit).
     #[serde(default = "default_per_host_requests_per_sec")]
     pub per_host_requests_per_sec: f64,
@@ -177,6 +180,7 @@ impl Default for HttpSection {
             max_redirects: default_max_redirects(),
             proxy: None,
             per_host_concurrency: default_per_host_concurrency(),
+            max_concurrent_fetches: default_max_concurrent_fetches(),
             per_host_requests_per_sec: default_per_host_requests_per_sec(),
         }
     }
@@ -195,6 +199,7 @@ impl HttpSection {
                 .proxy
                 .as_deref()
                 .and_then(|proxy| proxy_url(proxy).ok()),
+            max_concurrent: self.max_concurrent_fetches.max(1),
             host_limits: HostLimits {
                 concurrency: self.per_host_concurrency.max(1),
                 spacing: if self.per_host_requests_per_sec > 0.0 {
@@ -217,13 +222,16 @@ const fn default_timeout_secs() -> u64 {
     30
 }
 const fn default_max_body_bytes() -> u64 {
-    16 * 1024 * 1024
+    8 * 1024 * 1024
 }
 const fn default_max_redirects() -> usize {
     5
 }
 const fn default_per_host_concurrency() -> usize {
     2
+}
+const fn default_max_concurrent_fetches() -> usize {
+    32
 }
 const fn default_per_host_requests_per_sec() -> f64 {
     2.0

@@ -50,6 +50,9 @@ pub struct HttpConfig {
     pub max_redirects: usize,
     /// Per-host concurrency and request spacing.
     pub host_limits: HostLimits,
+    /// Fetches in flight at once over all hosts: with `max_body_bytes`,
+    /// this bounds the memory bodies can take.
+    pub max_concurrent: usize,
     /// Proxy for all feeds (a feed's own proxy wins). Unset: the
     /// `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` environment variables.
     pub proxy: Option<Url>,
@@ -285,6 +288,8 @@ pub struct Fetcher {
     hosts: Arc<HostGates>,
     /// Clients for feeds with a proxy of their own, by proxy URL.
     proxied: Arc<Mutex<HashMap<String, reqwest::Client>>>,
+    /// Fetches in flight, over all hosts.
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Fetcher {
@@ -295,6 +300,7 @@ impl Fetcher {
             client,
             hosts: Arc::new(HostGates::new(config.host_limits)),
             proxied: Arc::new(Mutex::new(HashMap::new())),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent.max(1))),
             config,
         })
     }
@@ -358,6 +364,11 @@ impl Fetcher {
             url.port_or_known_default().unwrap_or(0)
         );
         let _pass = self.hosts.enter(&host).await;
+        let _slot = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the fetch semaphore is never closed");
         // The client's timeout applies per request; this one bounds the
         // whole redirect chain and body.
         let chain = self.fetch_chain(feed_id, url, validators, access);
@@ -712,6 +723,7 @@ mod tests {
                 spacing: Duration::ZERO,
             },
             proxy: None,
+            max_concurrent: 8,
         }
     }
 
