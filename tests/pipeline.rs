@@ -1,13 +1,12 @@
 //! The daemon end to end: feed server → wirefeed → real broker → consumer.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::util::{
-    Daemon, FeedServer, Route, assert_valid_record, closed_port, cnn_fixture, cnn_rss, log_lines,
-    read_topic, require_broker, topic_record_count, value,
+    Daemon, FeedServer, Route, assert_valid_record, closed_port, cnn_fixture, cnn_rss, eventually,
+    log_lines, read_topic, require_broker, topic_record_count, value,
 };
 
 const DATE_LINE: &str = "Friday, September 13, 2024";
@@ -230,54 +229,39 @@ async fn daemon_polls_until_sigterm_then_exits_cleanly() {
     require_broker();
     let server = FeedServer::start();
     server.set("/cnn.rss", Route::feed(cnn_rss("cnn-daemon", None)));
-    let daemon = Daemon::new("daemon", &[("cnn-wire", &server.url("/cnn.rss"))]);
-    daemon.write_config(&[("cnn-wire", &server.url("/cnn.rss"))], 1);
-    let log_path = daemon.dir.path().join("daemon.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .args(["--log-format", "json", "run", "--config"])
-        .arg(daemon.config_path())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
+    let daemon = Daemon::new("daemon", &[]);
+    daemon.write_config_with(
+        &[("cnn-wire", &server.url("/cnn.rss"))],
+        1,
+        "startup_spread_secs = 0",
+    );
+    let running = daemon.spawn();
 
     // The daemon keeps polling on its 1 s interval; wait for the record and
     // for a later conditional poll, observed on the server, not by sleeping
     // a guessed time.
-    let records = {
-        let reader = wirefeed_kafka::TopicReader::new(
-            &crate::util::bootstrap(),
-            &daemon.topic,
-            wirefeed_kafka::StartAt::Beginning,
-        )
-        .unwrap();
-        reader
-            .next(Duration::from_secs(60))
-            .await
-            .unwrap()
-            .expect("no record from the daemon")
-    };
-    assert_fixture_record(&value(&records));
-    let mut waited = 0;
-    while !server
-        .requests("/cnn.rss")
-        .iter()
-        .any(|request| request.status == 304)
-    {
-        assert!(waited < 600, "the daemon did not poll again");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += 1;
-    }
+    let reader = wirefeed_kafka::TopicReader::new(
+        &crate::util::bootstrap(),
+        &daemon.topic,
+        wirefeed_kafka::StartAt::Beginning,
+    )
+    .unwrap();
+    let record = reader
+        .next(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .expect("no record from the daemon");
+    assert_fixture_record(&value(&record));
+    eventually("a second, conditional poll", || {
+        server
+            .requests("/cnn.rss")
+            .iter()
+            .any(|request| request.status == 304)
+    })
+    .await;
 
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    let stderr = std::fs::read_to_string(&log_path).unwrap();
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("wirefeed stopped"), "{stderr}");
+    let (code, log) = running.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("wirefeed stopped"), "{log}");
     assert_eq!(topic_record_count(&daemon.topic), 1);
 }

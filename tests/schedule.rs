@@ -3,9 +3,6 @@
 //! read from the daemon's logs and the feed server's request log, never by
 //! timing.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use serde_json::Value;
 
 use crate::util::{
@@ -142,36 +139,10 @@ async fn a_restart_keeps_each_feeds_schedule() {
         3600,
         "startup_spread_secs = 0",
     );
-    let log_path = daemon.dir.path().join("daemon.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .args(["--log-format", "json", "run", "--config"])
-        .arg(daemon.config_path())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut waited = 0;
-    while !std::fs::read_to_string(&log_path)
-        .unwrap()
-        .contains("\"new-feed\"")
-    {
-        assert!(waited < 600, "the new feed was not polled");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += 1;
-    }
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        std::fs::read_to_string(&log_path).unwrap()
-    );
+    let running = daemon.spawn();
+    running.wait_for_log("\"new-feed\"").await;
+    let (code, log) = running.stop();
+    assert_eq!(code, Some(0), "{log}");
     assert_eq!(server.requests("/new.rss").len(), 1);
     assert_eq!(
         server.requests("/known.rss").len(),
@@ -223,55 +194,22 @@ async fn sighup_reloads_feeds_without_a_restart() {
     let first = server.url("/first.rss");
     let second = server.url("/second.rss");
     daemon.write_config_with(&[("first-feed", &first)], 3600, "startup_spread_secs = 0");
-    let log_path = daemon.dir.path().join("daemon.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .args(["--log-format", "json", "run", "--config"])
-        .arg(daemon.config_path())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let wait_for = |needle: &'static str| {
-        let log_path = log_path.clone();
-        async move {
-            let mut waited = 0;
-            while !std::fs::read_to_string(&log_path).unwrap().contains(needle) {
-                assert!(waited < 600, "never logged {needle}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                waited += 1;
-            }
-        }
-    };
-    wait_for("\"first-feed\"").await;
+    let running = daemon.spawn();
+    running.wait_for_log("\"first-feed\"").await;
 
     // A broken file is refused and the daemon goes on.
     std::fs::write(daemon.config_path(), "[kafka]\ntopik = 1\n").unwrap();
-    let hangup = |pid: u32| {
-        let status = Command::new("kill")
-            .arg("-HUP")
-            .arg(pid.to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    hangup(child.id());
-    wait_for("reload failed").await;
+    running.signal("HUP");
+    running.wait_for_log("reload failed").await;
 
     // The second feed is added and the first removed, without a restart.
     daemon.write_config_with(&[("second-feed", &second)], 3600, "startup_spread_secs = 0");
-    hangup(child.id());
-    wait_for("configuration reloaded").await;
-    wait_for("\"second-feed\"").await;
+    running.signal("HUP");
+    running.wait_for_log("configuration reloaded").await;
+    running.wait_for_log("\"second-feed\"").await;
 
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    let log = std::fs::read_to_string(&log_path).unwrap();
-    assert_eq!(output.status.code(), Some(0), "{log}");
+    let (code, log) = running.stop();
+    assert_eq!(code, Some(0), "{log}");
     let reloaded: Vec<&str> = log
         .lines()
         .filter(|line| line.contains("configuration reloaded"))

@@ -454,3 +454,69 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+/// Waits until `condition` holds, checking every 100 ms for at most a
+/// minute; fails the test naming `what` otherwise. For events the test
+/// observes (a request, a log line), never for timing.
+pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..600 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("gave up waiting: {what}");
+}
+
+/// A `wirefeed run` daemon process with its JSON log in a file.
+pub struct RunningDaemon {
+    child: std::process::Child,
+    log_path: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `wirefeed run` on this config.
+    pub fn spawn(&self) -> RunningDaemon {
+        let log_path = self.dir.path().join("daemon.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+            .args(["--log-format", "json", "run", "--config"])
+            .arg(self.config_path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        RunningDaemon { child, log_path }
+    }
+}
+
+impl RunningDaemon {
+    /// The log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap()
+    }
+
+    /// Waits until the log contains `needle`.
+    pub async fn wait_for_log(&self, needle: &str) {
+        eventually(&format!("log line with {needle}"), || {
+            self.log().contains(needle)
+        })
+        .await;
+    }
+
+    /// Sends a signal by name (`HUP`, `TERM`).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Sends SIGTERM, waits for the exit and returns its code and the log.
+    pub fn stop(mut self) -> (Option<i32>, String) {
+        self.signal("TERM");
+        let status = self.child.wait().unwrap();
+        (status.code(), self.log())
+    }
+}
