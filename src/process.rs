@@ -95,6 +95,7 @@ pub fn document_to_record(
             .as_deref()
             .and_then(wirefeed_normalize::language_code),
         authors: Vec::new(),
+        categories: Vec::new(),
         rights: None,
         media: Vec::new(),
         paragraphs,

@@ -23,6 +23,8 @@ async fn hostile_feeds_fail_alone_and_clearly() {
     server.set("/good.rss", Route::feed(cnn_rss("cnn-hostile-good", None)));
     // 64 MiB of zeros, about 64 KiB on the wire.
     server.set("/bomb.rss", Route::gzip_bomb(64 << 20));
+    // 2 MiB of plain text against a 1 MiB limit.
+    server.set("/huge.rss", Route::feed(vec![b'x'; 2 << 20]));
     server.set(
         "/drip.rss",
         Route::drip(cnn_rss("cnn-drip", None), Duration::from_millis(200)),
@@ -47,6 +49,7 @@ async fn hostile_feeds_fail_alone_and_clearly() {
     let feeds: Vec<(String, String)> = [
         ("good-feed", "/good.rss"),
         ("bomb-feed", "/bomb.rss"),
+        ("huge-feed", "/huge.rss"),
         ("drip-feed", "/drip.rss"),
         ("loop-feed", "/loop-a.rss"),
         ("page-feed", "/page.rss"),
@@ -79,6 +82,7 @@ async fn hostile_feeds_fail_alone_and_clearly() {
         assert!(error.contains(words), "{line}");
     };
     expect("bomb-feed", "too_large", "larger than 1048576 bytes");
+    expect("huge-feed", "too_large", "larger than 1048576 bytes");
     expect("drip-feed", "timeout", "timed out");
     expect("loop-feed", "redirects", "redirects");
     expect("page-feed", "not_a_feed", "HTML page");

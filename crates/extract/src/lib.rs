@@ -94,6 +94,7 @@ pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
         language: article.language,
         dateline: cleaned.dateline,
         authors,
+        categories: article.categories,
         contributors: cleaned.contributors,
         rights,
         body: Body::new(cleaned.paragraphs),

@@ -363,6 +363,9 @@ mod tests {
       <link>https://apnews.example/article/fed-rates-1</link>
       <guid isPermaLink="false">ap-fed-rates-1</guid>
       <dc:creator>Christopher Rugaber</dc:creator>
+      <category>Business</category>
+      <category domain="ap:subject">Interest rates</category>
+      <enclosure url="https://apnews.example/photo/fed.jpg" length="12345" type="image/jpeg"/>
       <pubDate>Wed, 18 Sep 2024 18:00:00 GMT</pubDate>
       <description>The Federal Reserve left its key rate unchanged.</description>
       <content:encoded><![CDATA[<p>WASHINGTON (AP) — The Federal Reserve left its key rate unchanged.</p>]]></content:encoded>
@@ -387,6 +390,15 @@ mod tests {
             Some("https://apnews.example/article/fed-rates-1")
         );
         assert_eq!(first.authors, vec!["Christopher Rugaber".to_owned()]);
+        assert_eq!(
+            first.categories,
+            vec!["Business".to_owned(), "Interest rates".to_owned()]
+        );
+        assert_eq!(first.media.len(), 1);
+        assert_eq!(
+            first.media[0].url.as_deref(),
+            Some("https://apnews.example/photo/fed.jpg")
+        );
         assert!(
             first
                 .content

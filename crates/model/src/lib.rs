@@ -217,6 +217,8 @@ pub struct Article {
     pub language: Option<String>,
     /// Author names from the feed.
     pub authors: Vec<String>,
+    /// Categories or keywords from the feed (`<category>`, `dc:subject`).
+    pub categories: Vec<String>,
     /// The feed's rights statement for the item, if any.
     pub rights: Option<String>,
     /// Media attached by the feed.

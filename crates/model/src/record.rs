@@ -42,6 +42,8 @@ pub struct Record {
     pub dateline: Dateline,
     /// Bylined authors.
     pub authors: Vec<String>,
+    /// Categories or keywords the feed gave.
+    pub categories: Vec<String>,
     /// People credited with contributing reporting.
     pub contributors: Vec<String>,
     /// The copyright/rights footer, parsed.

@@ -124,6 +124,15 @@ pub fn normalize(item: RawItem, ctx: &FeedContext<'_>) -> Result<Article, Normal
             .iter()
             .map(|name| clean_whitespace(name))
             .collect(),
+        categories: {
+            let mut categories: Vec<String> = Vec::new();
+            for category in item.categories.iter().map(|category| inline_text(category)) {
+                if !category.is_empty() && !categories.contains(&category) {
+                    categories.push(category);
+                }
+            }
+            categories
+        },
         rights: item
             .rights
             .as_deref()
@@ -249,12 +258,18 @@ mod tests {
             guid: Some(" cnn-1 ".to_owned()),
             url: Some("/2024/09/13/putin.html?utm_source=rss#top".to_owned()),
             title: Some("Putin &amp; NATO".to_owned()),
+            categories: vec![
+                " World ".to_owned(),
+                "World".to_owned(),
+                "Europe &amp; Russia".to_owned(),
+            ],
             summary: Some("Putin warns NATO.".to_owned()),
             content: Some("<p>First&nbsp;paragraph.</p><p>Second <b>bold</b> one.</p>".to_owned()),
             ..RawItem::default()
         };
         let article = normalize(item, &ctx(&source, &meta)).unwrap();
         assert_eq!(article.title, "Putin & NATO");
+        assert_eq!(article.categories, vec!["World", "Europe & Russia"]);
         assert_eq!(
             article.paragraphs,
             vec!["First paragraph.", "Second bold one."]
