@@ -73,6 +73,20 @@ fn assert_fixture_record(record: &Value) {
         ])
     );
     assert_eq!(record["suspects"], json!([]));
+    let quotes = record["quotes"].as_array().unwrap();
+    let said = |speaker: &str, start: &str| {
+        quotes.iter().any(|quote| {
+            quote["speaker"] == speaker && quote["text"].as_str().unwrap().starts_with(start)
+        })
+    };
+    assert!(
+        said("Vladimir Putin", "This will mean that NATO countries"),
+        "{quotes:?}"
+    );
+    assert!(
+        said("Antony Blinken", "certainly not the only factor"),
+        "{quotes:?}"
+    );
     let body_text = body.join("\n");
     for removed in record["removed"].as_array().unwrap() {
         let text = removed["text"].as_str().unwrap();

@@ -24,10 +24,12 @@ mod clean;
 mod dates;
 pub mod eval;
 mod names;
+mod quotes;
 mod rules;
 
 pub use clean::{CleanHints, Cleaned, Cleaner};
 pub use names::{NameList, NameParser};
+pub use quotes::extract_quotes;
 pub use rules::{BUILTIN_RULES, Check, Cut, Rule, RuleKind, RulePack, RulesError, Zone};
 
 use chrono::Datelike;
@@ -72,6 +74,7 @@ pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
         article.summary.as_deref(),
         cleaned.paragraphs.iter().map(String::as_str),
     );
+    let quotes = extract_quotes(&cleaned.paragraphs);
     let simhash = simhash(cleaned.paragraphs.iter().map(String::as_str));
     Record {
         schema: SCHEMA.to_owned(),
@@ -102,7 +105,7 @@ pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
         removed: cleaned.removed,
         suspects: cleaned.suspects,
         entities: Entities::default(),
-        quotes: Vec::new(),
+        quotes,
         content_hash,
         previous_content_hash: None,
         simhash,
