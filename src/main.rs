@@ -81,6 +81,10 @@ enum Command {
         /// Cleaning rule pack (default: the built-in one).
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Writes one record per input as DIR/<input file stem>.json
+        /// instead of printing them; inputs are cleaned in parallel.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Scores the cleaner on a labelled corpus (see
     /// crates/extract/tests/corpus/README.md): precision and recall of cut
@@ -211,7 +215,14 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             provider,
             pretty,
             rules,
-        } => clean(&files, &provider, pretty, &cleaner(rules.as_deref())?),
+            out,
+        } => clean(
+            &files,
+            &provider,
+            pretty,
+            out.as_deref(),
+            &cleaner(rules.as_deref())?,
+        ),
         Command::EvalClean {
             dir,
             rules,
@@ -348,14 +359,19 @@ async fn fetch(
     })
 }
 
+/// Cleans every input on all cores; a bad input is reported with its name
+/// and the others go on (exit 1 when any failed).
 fn clean(
     files: &[String],
     provider: &str,
     pretty: bool,
+    out: Option<&Path>,
     cleaner: &Cleaner,
 ) -> anyhow::Result<ExitCode> {
-    let mut stdout = std::io::stdout().lock();
-    for name in files {
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let clean_one = |name: &String| -> anyhow::Result<wirefeed_model::Record> {
         let input = if name == "-" {
             let mut text = String::new();
             std::io::stdin()
@@ -366,17 +382,72 @@ fn clean(
             let bytes = std::fs::read(name).with_context(|| format!("cannot read {name}"))?;
             String::from_utf8_lossy(&bytes).into_owned()
         };
-        let record = document_to_record(&input, name, provider, cleaner)
-            .with_context(|| format!("cannot clean {name}"))?;
+        document_to_record(&input, name, provider, cleaner)
+            .with_context(|| format!("cannot clean {name}"))
+    };
+    let to_json = |record: &wirefeed_model::Record| {
         if pretty {
-            serde_json::to_writer_pretty(&mut stdout, &record)?;
+            serde_json::to_vec_pretty(record)
         } else {
-            serde_json::to_writer(&mut stdout, &record)?;
+            serde_json::to_vec(record)
         }
-        writeln!(stdout)?;
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<anyhow::Result<Vec<u8>>>>> =
+        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(name) = files.get(index) else {
+                        return;
+                    };
+                    let result = clean_one(name).and_then(|record| {
+                        let json = to_json(&record)?;
+                        if let Some(dir) = out {
+                            let stem = Path::new(name)
+                                .file_stem()
+                                .map_or_else(|| "stdin".into(), |stem| stem.to_string_lossy());
+                            let path = dir.join(format!("{stem}.json"));
+                            std::fs::write(&path, &json)
+                                .with_context(|| format!("cannot write {}", path.display()))?;
+                            return Ok(Vec::new());
+                        }
+                        Ok(json)
+                    });
+                    if let Ok(mut slot) = results[index].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let mut stdout = std::io::stdout().lock();
+    let mut failed = 0;
+    for slot in results {
+        match slot.into_inner().ok().flatten() {
+            Some(Ok(json)) if out.is_none() => {
+                stdout.write_all(&json)?;
+                writeln!(stdout)?;
+            }
+            Some(Ok(_)) => {}
+            Some(Err(err)) => {
+                failed += 1;
+                eprintln!("wirefeed: {}", one_line(&err));
+            }
+            None => failed += 1,
+        }
     }
     stdout.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn eval_clean(

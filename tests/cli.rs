@@ -198,3 +198,42 @@ fn clean_uses_a_custom_rule_pack_and_refuses_a_broken_one() {
     let stderr = String::from_utf8_lossy(&broken.stderr);
     assert!(stderr.contains("rules.toml"), "{stderr}");
 }
+
+#[test]
+fn clean_writes_one_record_per_input_into_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = repo_path("crates/extract/tests/fixtures/cnn-wire-putin-nato.txt");
+    let page = dir.path().join("markets.html");
+    std::fs::write(
+        &page,
+        "<html lang=\"en\"><head><title>Markets rally</title></head><body><article>\
+         <p>NEW YORK (AP) — Stocks rose on Wall Street.</p></article></body></html>",
+    )
+    .unwrap();
+    let out = dir.path().join("records");
+    let output = wirefeed(&[
+        "clean",
+        "--out",
+        out.to_str().unwrap(),
+        fixture.to_str().unwrap(),
+        page.to_str().unwrap(),
+        "/nonexistent/missing.txt",
+    ]);
+    // The missing file is named and fails the run; the others are written.
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/nonexistent/missing.txt"), "{stderr}");
+    let cnn: Value =
+        serde_json::from_slice(&std::fs::read(out.join("cnn-wire-putin-nato.json")).unwrap())
+            .unwrap();
+    assert_valid_record(&cnn);
+    assert_eq!(cnn["rights"]["holder"], "Cable News Network, Inc.");
+    let markets: Value =
+        serde_json::from_slice(&std::fs::read(out.join("markets.json")).unwrap()).unwrap();
+    assert_valid_record(&markets);
+    assert_eq!(
+        markets["body"]["paragraphs"],
+        serde_json::json!(["Stocks rose on Wall Street."])
+    );
+    assert!(output.stdout.is_empty());
+}
