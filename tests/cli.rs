@@ -19,6 +19,13 @@ fn clean_prints_the_fixture_record() {
     assert_eq!(record["contributors"].as_array().unwrap().len(), 4);
     assert_eq!(record["dateline"]["date"], "2024-09-13");
     assert_eq!(record["source"]["format"], "text");
+    // No language was declared: it is detected from the body.
+    assert_eq!(record["language"], "en");
+    assert!(
+        record["language_confidence"].as_f64().unwrap() > 0.5,
+        "{}",
+        record["language_confidence"]
+    );
 }
 
 #[test]

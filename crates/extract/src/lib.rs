@@ -23,11 +23,13 @@
 mod clean;
 mod dates;
 pub mod eval;
+mod language;
 mod names;
 mod quotes;
 mod rules;
 
 pub use clean::{CleanHints, Cleaned, Cleaner};
+pub use language::detect_language;
 pub use names::{NameList, NameParser};
 pub use quotes::extract_quotes;
 pub use rules::{BUILTIN_RULES, Check, Cut, Rule, RuleKind, RulePack, RulesError, Zone};
@@ -75,6 +77,19 @@ pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
         cleaned.paragraphs.iter().map(String::as_str),
     );
     let quotes = extract_quotes(&cleaned.paragraphs);
+    // The declared language wins unless the text clearly says otherwise.
+    let detected = detect_language(cleaned.paragraphs.iter().map(String::as_str));
+    let (language, language_confidence) = match (article.language, detected) {
+        (Some(declared), Some((code, confidence))) if declared != code && confidence >= 0.5 => {
+            (Some(code.to_owned()), Some(confidence))
+        }
+        (Some(declared), Some((code, confidence))) if declared == code => {
+            (Some(declared), Some(confidence))
+        }
+        (Some(declared), _) => (Some(declared), None),
+        (None, Some((code, confidence))) => (Some(code.to_owned()), Some(confidence)),
+        (None, None) => (None, None),
+    };
     let simhash = simhash(cleaned.paragraphs.iter().map(String::as_str));
     Record {
         schema: SCHEMA.to_owned(),
@@ -94,7 +109,8 @@ pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
         published_at: article.published_at,
         updated_at: article.updated_at,
         fetched_at: article.fetched_at,
-        language: article.language,
+        language,
+        language_confidence,
         dateline: cleaned.dateline,
         authors,
         categories: article.categories,

@@ -36,8 +36,12 @@ pub struct Record {
     pub updated_at: Option<DateTime<Utc>>,
     /// When wirefeed fetched the item, UTC.
     pub fetched_at: DateTime<Utc>,
-    /// ISO 639-1 code.
+    /// ISO 639-1 code: the feed's, unless the body clearly is in another
+    /// language; detected from the body when the feed declares none.
     pub language: Option<String>,
+    /// How sure the body's language detection is, 0 to 1 (`None` when the
+    /// text was too short to tell).
+    pub language_confidence: Option<f64>,
     /// The dateline found at the top of the body.
     pub dateline: Dateline,
     /// Bylined authors.
