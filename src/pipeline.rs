@@ -105,6 +105,17 @@ impl Stats {
         counter.fetch_add(value, Ordering::Relaxed);
     }
 
+    fn count_poll(&self, ok: bool) {
+        Self::add(
+            if ok {
+                &self.polls_ok
+            } else {
+                &self.polls_failed
+            },
+            1,
+        );
+    }
+
     fn summary(&self, drained: bool) -> RunSummary {
         RunSummary {
             polls_ok: self.polls_ok.load(Ordering::Relaxed),
@@ -476,7 +487,7 @@ impl Poller {
                 &skip_days,
             );
             let delay = (due - now).to_std().unwrap_or(delay);
-            self.record(&report, error_streak, delay, interval);
+            self.record(before, &report, error_streak, delay, interval);
             match &report.result {
                 Ok(Some((items, published, unchanged, rejected, failed))) => info!(
                     feed_id = %feed.id,
@@ -517,19 +528,22 @@ impl Poller {
                     }
                 }
             }
-            let counter = if report.result.is_ok() {
-                &self.stats.polls_ok
-            } else {
-                &self.stats.polls_failed
-            };
-            Stats::add(counter, 1);
-            if mode == RunMode::Once {
+            self.stats.count_poll(report.result.is_ok());
+            if !self.pause(mode, delay).await {
                 return;
             }
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = self.shutdown.cancelled() => return,
-            }
+        }
+    }
+
+    /// Waits `delay` before the next poll; false when the poller should
+    /// stop instead (a one-shot run, or shutdown).
+    async fn pause(&self, mode: RunMode, delay: Duration) -> bool {
+        if mode == RunMode::Once {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => true,
+            () = self.shutdown.cancelled() => false,
         }
     }
 
@@ -567,12 +581,18 @@ impl Poller {
         }
     }
 
-    fn record(&self, report: &PollReport, error_streak: u32, delay: Duration, interval: Duration) {
+    fn record(
+        &self,
+        mut state: FeedState,
+        report: &PollReport,
+        error_streak: u32,
+        delay: Duration,
+        interval: Duration,
+    ) {
         let now = chrono::Utc::now().timestamp();
-        let mut state = self.feed_state().unwrap_or_else(|| FeedState {
-            url: self.feed.url.to_string(),
-            ..FeedState::default()
-        });
+        if state.url.is_empty() {
+            state.url = self.feed.url.to_string();
+        }
         if let Some(validators) = &report.validators {
             state.etag.clone_from(&validators.etag);
             state.last_modified.clone_from(&validators.last_modified);
@@ -816,19 +836,10 @@ impl Poller {
                 let Some(ok) = self.spool_file(&spool, &file, max_bytes).await else {
                     return;
                 };
-                let counter = if ok {
-                    &self.stats.polls_ok
-                } else {
-                    &self.stats.polls_failed
-                };
-                Stats::add(counter, 1);
+                self.stats.count_poll(ok);
             }
-            if mode == RunMode::Once {
+            if !self.pause(mode, feed.poll_interval).await {
                 return;
-            }
-            tokio::select! {
-                () = tokio::time::sleep(feed.poll_interval) => {}
-                () = self.shutdown.cancelled() => return,
             }
         }
     }
