@@ -45,6 +45,25 @@ async fn hostile_feeds_fail_alone_and_clearly() {
         .to_vec();
     latin1.shrink_to_fit();
     server.set("/latin1.rss", Route::feed(latin1));
+    // Billion laughs: nine levels of entities, each ten times the last.
+    let mut laughs = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    for level in 2..=9 {
+        let previous = if level == 2 {
+            "lol".to_owned()
+        } else {
+            format!("lol{}", level - 1)
+        };
+        laughs.push_str(&format!(
+            "<!ENTITY lol{level} \"{}\">",
+            format!("&{previous};").repeat(10)
+        ));
+    }
+    laughs.push_str(
+        "]><rss version=\"2.0\"><channel><title>t</title><item><guid>laughs</guid>\
+         <title>&lol9;</title><description>LONDON (Reuters) - Markets were calm.</description>\
+         </item></channel></rss>",
+    );
+    server.set("/laughs.rss", Route::feed(laughs));
     let daemon = Daemon::new("hostile", &[]);
     let feeds: Vec<(String, String)> = [
         ("good-feed", "/good.rss"),
@@ -55,6 +74,7 @@ async fn hostile_feeds_fail_alone_and_clearly() {
         ("page-feed", "/page.rss"),
         ("truncated-feed", "/truncated.rss"),
         ("latin1-feed", "/latin1.rss"),
+        ("laughs-feed", "/laughs.rss"),
     ]
     .iter()
     .map(|(id, path)| ((*id).to_owned(), server.url(path)))
@@ -94,7 +114,17 @@ async fn hostile_feeds_fail_alone_and_clearly() {
         .iter()
         .map(|record| record["source"]["feed_id"].as_str().unwrap())
         .collect();
-    assert_eq!(records.len(), 2, "{feeds_published:?}");
+    assert_eq!(records.len(), 3, "{feeds_published:?}");
+    // The entities were never expanded: the item stays as small as it came.
+    let laughs = records
+        .iter()
+        .find(|record| record["source"]["feed_id"] == "laughs-feed")
+        .unwrap();
+    assert!(
+        laughs["title"].as_str().unwrap().len() < 100,
+        "{}",
+        laughs["title"]
+    );
     assert!(feeds_published.contains(&"good-feed"));
     let latin1 = records
         .iter()
