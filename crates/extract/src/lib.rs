@@ -25,12 +25,14 @@ mod dates;
 pub mod eval;
 mod language;
 mod names;
+pub mod page;
 mod quotes;
 mod rules;
 
 pub use clean::{CleanHints, Cleaned, Cleaner};
 pub use language::detect_language;
 pub use names::{NameList, NameParser};
+pub use page::{BodySource, Page, PageError, PageMeta, extract_page};
 pub use quotes::extract_quotes;
 pub use rules::{BUILTIN_RULES, Check, Cut, Rule, RuleKind, RulePack, RulesError, Zone};
 
