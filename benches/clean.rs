@@ -52,6 +52,8 @@ fn bench(c: &mut Criterion) {
         default_language: None,
         fetched_at: Utc::now(),
         cleaner: std::sync::Arc::new(wirefeed_extract::Cleaner::builtin()),
+        fulltext: wirefeed::config::FullText::Never,
+        teaser_max_chars: 0,
     };
 
     let mut group = c.benchmark_group("cnn_fixture");

@@ -37,6 +37,9 @@ pub struct FileConfig {
     /// Cleaning options.
     #[serde(default)]
     pub cleaning: CleaningSection,
+    /// `[pages]`
+    #[serde(default)]
+    pub pages: PagesSection,
     /// Defaults applied to every feed.
     #[serde(default)]
     pub feed_defaults: FeedDefaults,
@@ -200,6 +203,7 @@ impl HttpSection {
                 .as_deref()
                 .and_then(|proxy| proxy_url(proxy).ok()),
             max_concurrent: self.max_concurrent_fetches.max(1),
+            page_allow: Vec::new(),
             host_limits: HostLimits {
                 concurrency: self.per_host_concurrency.max(1),
                 spacing: if self.per_host_requests_per_sec > 0.0 {
@@ -300,6 +304,61 @@ pub fn load_rules(path: &Path) -> Result<Cleaner, ConfigError> {
     Ok(Cleaner::new(pack))
 }
 
+/// When the article page is fetched for an item's full text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FullText {
+    /// Never: the feed's text is the body.
+    #[default]
+    Never,
+    /// When the feed's text is a teaser: shorter than
+    /// `pages.teaser_max_chars`, or ending in an ellipsis or "Read more".
+    Auto,
+    /// For every item with a link.
+    Always,
+}
+
+/// `[pages]`: article page fetches for full text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesSection {
+    /// A feed text shorter than this many characters is a teaser.
+    #[serde(default = "default_teaser_max_chars")]
+    pub teaser_max_chars: usize,
+    /// Page fetches in flight at once, over all feeds.
+    #[serde(default = "default_page_max_concurrent")]
+    pub max_concurrent: usize,
+    /// Internal addresses (IPs or CIDR ranges) pages may be fetched from.
+    #[serde(default)]
+    pub allow_addresses: Vec<String>,
+}
+
+impl Default for PagesSection {
+    fn default() -> Self {
+        Self {
+            teaser_max_chars: default_teaser_max_chars(),
+            max_concurrent: default_page_max_concurrent(),
+            allow_addresses: Vec::new(),
+        }
+    }
+}
+
+const fn default_teaser_max_chars() -> usize {
+    600
+}
+const fn default_page_max_concurrent() -> usize {
+    8
+}
+
+/// Page fetch settings the pipeline uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagesConfig {
+    /// Teaser length bound.
+    pub teaser_max_chars: usize,
+    /// Page fetches in flight at once.
+    pub max_concurrent: NonZeroUsize,
+}
+
 /// `[feed_defaults]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -331,6 +390,9 @@ pub struct FeedDefaults {
     /// Longest interval an adaptive feed may move to.
     #[serde(default = "default_max_poll_interval_secs")]
     pub max_poll_interval_secs: u64,
+    /// When to fetch the article page for full text.
+    #[serde(default)]
+    pub fulltext: FullText,
 }
 
 impl Default for FeedDefaults {
@@ -345,6 +407,7 @@ impl Default for FeedDefaults {
             adaptive: true,
             min_poll_interval_secs: default_min_poll_interval_secs(),
             max_poll_interval_secs: default_max_poll_interval_secs(),
+            fulltext: FullText::default(),
         }
     }
 }
@@ -402,6 +465,8 @@ pub struct FeedSection {
     pub headers: BTreeMap<String, SecretSource>,
     /// A proxy for this feed.
     pub proxy: Option<String>,
+    /// Overrides `feed_defaults.fulltext`.
+    pub fulltext: Option<FullText>,
 }
 
 /// `[feeds.auth]`
@@ -485,6 +550,8 @@ pub struct Settings {
     pub cleaner: Arc<Cleaner>,
     /// Poll scheduling.
     pub schedule: ScheduleConfig,
+    /// Article page fetches.
+    pub pages: PagesConfig,
 }
 
 /// One validated feed.
@@ -506,6 +573,8 @@ pub struct Feed {
     pub language: Option<String>,
     /// Credentials, headers and proxy.
     pub access: Access,
+    /// When to fetch the article page.
+    pub fulltext: FullText,
 }
 
 /// A configuration problem.
@@ -624,6 +693,16 @@ impl FileConfig {
         if let Some(proxy) = &self.http.proxy {
             proxy_url(proxy).map_err(|message| invalid("http.proxy", &message))?;
         }
+        let mut page_allow = Vec::with_capacity(self.pages.allow_addresses.len());
+        for (index, entry) in self.pages.allow_addresses.iter().enumerate() {
+            page_allow.push(entry.parse::<wirefeed_sources::AddressRange>().map_err(
+                |message| invalid(&format!("pages.allow_addresses[{index}]"), &message),
+            )?);
+        }
+        let pages = PagesConfig {
+            teaser_max_chars: self.pages.teaser_max_chars,
+            max_concurrent: positive("pages.max_concurrent", self.pages.max_concurrent)?,
+        };
         if self.http.per_host_concurrency == 0 {
             return Err(invalid(
                 "http.per_host_concurrency",
@@ -772,6 +851,7 @@ impl FileConfig {
                     .unwrap_or(self.feed_defaults.max_items)
                     .max(1),
                 language,
+                fulltext: feed.fulltext.unwrap_or(self.feed_defaults.fulltext),
             });
         }
         let workers = match self.pipeline.workers {
@@ -798,7 +878,11 @@ impl FileConfig {
             producer,
             max_in_flight: positive("kafka.max_in_flight", self.kafka.max_in_flight)?,
             startup_timeout: Duration::from_secs(self.kafka.startup_timeout_secs.max(1)),
-            http: self.http.to_http_config(),
+            http: HttpConfig {
+                page_allow,
+                ..self.http.to_http_config()
+            },
+            pages,
             queue_capacity: positive("pipeline.queue_capacity", self.pipeline.queue_capacity)?,
             workers,
             shutdown_timeout: Duration::from_secs(self.pipeline.shutdown_timeout_secs),

@@ -336,6 +336,8 @@ async fn fetch(
         default_language: None,
         fetched_at,
         cleaner: Arc::new(cleaner),
+        fulltext: wirefeed::config::FullText::Never,
+        teaser_max_chars: 0,
     };
     let mut stdout = std::io::stdout().lock();
     let mut rejected = 0;

@@ -30,6 +30,10 @@ pub const ERRORS_TOTAL: &str = "wirefeed_errors_total";
 pub const KAFKA_DELIVERY_DURATION_SECONDS: &str = "wirefeed_kafka_delivery_duration_seconds";
 /// Size of record values.
 pub const RECORD_SIZE_BYTES: &str = "wirefeed_record_size_bytes";
+/// Article page fetches, by outcome (`used`, `not_better`, `refused`, `failed`).
+pub const PAGE_FETCHES_TOTAL: &str = "wirefeed_page_fetches_total";
+/// Enrichment steps that failed (panicked) and were left out of a record, by step.
+pub const ENRICHMENT_FAILURES_TOTAL: &str = "wirefeed_enrichment_failures_total";
 
 /// Pipeline stages, as used in the `stage` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,4 +102,23 @@ pub fn record_published(version: u32, delivery: Duration, size: usize) {
 pub fn error(stage: Stage, error_type: &'static str) {
     metrics::counter!(ERRORS_TOTAL, "stage" => stage.as_str(), "error_type" => error_type)
         .increment(1);
+}
+
+/// Counts an article page fetch and its outcome.
+pub fn page_fetched(outcome: &'static str) {
+    metrics::counter!(PAGE_FETCHES_TOTAL, "outcome" => outcome).increment(1);
+}
+
+/// Counts an enrichment step that failed and was left out of a record.
+pub fn enrichment_failed(step: &str) {
+    let step: &'static str = match step {
+        "page" => "page",
+        "clean" => "clean",
+        "quotes" => "quotes",
+        "entities" => "entities",
+        "keywords" => "keywords",
+        "language" => "language",
+        _ => "other",
+    };
+    metrics::counter!(ENRICHMENT_FAILURES_TOTAL, "step" => step).increment(1);
 }

@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 use url::Url;
-use wirefeed_extract::Cleaner;
+use wirefeed_extract::{Cleaner, PageInput};
 use wirefeed_formats::{FeedHints, ParseLimits};
 use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher};
 use wirefeed_model::{ArticleSource, RawItem, Record, StoryId};
@@ -41,7 +41,7 @@ use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 
 use crate::config::{Feed, Settings};
 use crate::metrics::{self, Stage};
-use crate::process::{DocumentContext, item_to_record};
+use crate::process::{DocumentContext, normalize_item, page_wanted};
 use crate::schedule::{Jitter, ScheduleConfig, adapt_interval, next_delay, skip_forward};
 
 /// How the daemon runs.
@@ -230,6 +230,12 @@ pub async fn run(
     let (publish_tx, publish_rx) = mpsc::channel::<PublishItem>(capacity);
     let work_rx = Arc::new(tokio::sync::Mutex::new(work_rx));
 
+    let pages = Arc::new(PageFetching {
+        fetcher: fetcher.clone(),
+        slots: Arc::new(tokio::sync::Semaphore::new(
+            settings.pages.max_concurrent.get(),
+        )),
+    });
     let mut workers = JoinSet::new();
     for _ in 0..settings.workers.get() {
         workers.spawn(worker(
@@ -237,6 +243,7 @@ pub async fn run(
             publish_tx.clone(),
             versions.clone(),
             stats.clone(),
+            pages.clone(),
         ));
     }
     drop(publish_tx);
@@ -352,6 +359,7 @@ impl Pollers {
                 feed,
                 schedule: settings.schedule,
                 cleaner: settings.cleaner.clone(),
+                teaser_max_chars: settings.pages.teaser_max_chars,
                 fetcher: self.fetcher.clone(),
                 state: self.state.clone(),
                 work_tx: self.work_tx.clone(),
@@ -391,6 +399,7 @@ struct Poller {
     feed: Feed,
     schedule: ScheduleConfig,
     cleaner: Arc<Cleaner>,
+    teaser_max_chars: usize,
     fetcher: Fetcher,
     state: Arc<StateStore>,
     work_tx: mpsc::Sender<WorkItem>,
@@ -779,6 +788,8 @@ impl Poller {
             default_language: feed.language.clone(),
             fetched_at,
             cleaner: self.cleaner.clone(),
+            fulltext: feed.fulltext,
+            teaser_max_chars: self.teaser_max_chars,
         });
         let item_count = parsed.items.len();
         let mut acks = Vec::with_capacity(item_count);
@@ -928,11 +939,52 @@ impl Poller {
 /// Spool files taken per scan, at most.
 const SPOOL_BATCH: usize = 100;
 
+/// Article page fetching shared by the workers: the fetcher (and so the
+/// feeds' host limits and fetch slots) and a bound on pages in flight.
+struct PageFetching {
+    fetcher: Fetcher,
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl PageFetching {
+    /// Fetches and decodes the page; never fails, the outcome says why.
+    async fn fetch(&self, feed_id: &wirefeed_model::FeedId, url: Url) -> PageInput {
+        match self.fetcher.fetch_page(feed_id, &url).await {
+            Ok(document) => {
+                let html = wirefeed_extract::decode_html(
+                    &document.bytes,
+                    document.content_type.as_deref(),
+                );
+                PageInput::Fetched {
+                    url: document.final_url.to_string(),
+                    html,
+                }
+            }
+            Err(err) => {
+                metrics::error(Stage::Fetch, err.error_type());
+                warn!(feed_id = %feed_id, url = %url, error = %err, "article page not fetched; the feed text is published");
+                let url = url.to_string();
+                let error = err.to_string();
+                if matches!(err, wirefeed_sources::FetchError::Forbidden { .. }) {
+                    PageInput::Refused { url, error }
+                } else {
+                    PageInput::Failed { url, error }
+                }
+            }
+        }
+    }
+}
+
+/// A worker: takes items off the queue, normalizes them (CPU work on the
+/// blocking pool), hands items that want their article page to a page
+/// task (bounded by `pages.max_concurrent`, so a slow site holds no
+/// worker), and finishes the others itself.
 async fn worker(
     work_rx: Arc<tokio::sync::Mutex<mpsc::Receiver<WorkItem>>>,
     publish_tx: mpsc::Sender<PublishItem>,
     versions: Arc<Versions>,
     stats: Arc<Stats>,
+    pages: Arc<PageFetching>,
 ) {
     loop {
         let next = work_rx.lock().await.recv().await;
@@ -941,32 +993,99 @@ async fn worker(
         };
         let guid = raw.guid.clone();
         let feed_id = ctx.source.feed_id.clone();
-        let versions_for_job = versions.clone();
+        let job_ctx = ctx.clone();
+        let normalized = tokio::task::spawn_blocking(move || normalize_item(raw, &job_ctx)).await;
+        let article = match normalized {
+            Ok(Ok(article)) => article,
+            Ok(Err(err)) => {
+                metrics::error(Stage::Normalize, err.error_type());
+                warn!(feed_id = %feed_id, guid = ?guid, error = %err, "item rejected");
+                Stats::add(&stats.rejected, 1);
+                let _ = ack.send(ItemOutcome::Rejected);
+                continue;
+            }
+            Err(err) => {
+                metrics::error(Stage::Normalize, "panic");
+                error!(feed_id = %feed_id, guid = ?guid, error = %err, "item normalization panicked");
+                Stats::add(&stats.rejected, 1);
+                let _ = ack.send(ItemOutcome::Rejected);
+                continue;
+            }
+        };
+        let job = Finish {
+            article,
+            ctx,
+            ack,
+            publish_tx: publish_tx.clone(),
+            versions: versions.clone(),
+            stats: stats.clone(),
+        };
+        match page_wanted(&job.article, &job.ctx) {
+            Some(url) => {
+                let Ok(slot) = pages.slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let pages = pages.clone();
+                tokio::spawn(async move {
+                    let page = pages.fetch(&job.ctx.source.feed_id, url).await;
+                    drop(slot);
+                    job.run(page).await;
+                });
+            }
+            None => job.run(PageInput::None).await,
+        }
+    }
+}
+
+/// The rest of an item's way: enrichment and the version decision on the
+/// blocking pool, then the publisher.
+struct Finish {
+    article: wirefeed_model::Article,
+    ctx: Arc<DocumentContext>,
+    ack: oneshot::Sender<ItemOutcome>,
+    publish_tx: mpsc::Sender<PublishItem>,
+    versions: Arc<Versions>,
+    stats: Arc<Stats>,
+}
+
+impl Finish {
+    async fn run(self, page: PageInput) {
+        let Finish {
+            article,
+            ctx,
+            ack,
+            publish_tx,
+            versions,
+            stats,
+        } = self;
+        let guid = article.guid.clone();
+        let feed_id = ctx.source.feed_id.clone();
         let decided = tokio::task::spawn_blocking(move || {
-            let mut record = item_to_record(raw, &ctx)?;
-            let publish = versions_for_job.assign(&mut record)?;
-            Ok::<_, ItemError>(publish.then_some(record))
+            let mut record = wirefeed_extract::enrich(article, page, &ctx.cleaner);
+            let publish = versions.assign(&mut record)?;
+            Ok::<_, StateError>(publish.then_some(record))
         })
         .await;
         let outcome = match decided {
             Ok(Ok(Some(record))) => {
+                if let Some(page) = &record.enrichment.page {
+                    metrics::page_fetched(page_outcome(page.outcome));
+                }
+                for failure in &record.enrichment.failed {
+                    metrics::enrichment_failed(&failure.step);
+                    error!(feed_id = %feed_id, id = %record.id, step = %failure.step, error = %failure.error, "enrichment step failed; published without it");
+                }
                 if publish_tx.send(PublishItem { record, ack }).await.is_err() {
                     warn!(feed_id = %feed_id, "publisher stopped; item not published");
                 }
-                continue;
+                return;
             }
             Ok(Ok(None)) => {
                 metrics::item_unchanged();
                 Stats::add(&stats.unchanged, 1);
                 ItemOutcome::Unchanged
             }
-            Ok(Err(ItemError::Normalize(err))) => {
-                metrics::error(Stage::Normalize, err.error_type());
-                warn!(feed_id = %feed_id, guid = ?guid, error = %err, "item rejected");
-                Stats::add(&stats.rejected, 1);
-                ItemOutcome::Rejected
-            }
-            Ok(Err(ItemError::State(err))) => {
+            Ok(Err(err)) => {
                 metrics::error(Stage::State, err.error_type());
                 error!(feed_id = %feed_id, guid = ?guid, error = %err, "state store read failed");
                 ItemOutcome::Failed
@@ -983,12 +1102,13 @@ async fn worker(
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-enum ItemError {
-    #[error(transparent)]
-    Normalize(#[from] wirefeed_normalize::NormalizeError),
-    #[error(transparent)]
-    State(#[from] StateError),
+fn page_outcome(outcome: wirefeed_model::PageOutcome) -> &'static str {
+    match outcome {
+        wirefeed_model::PageOutcome::Used => "used",
+        wirefeed_model::PageOutcome::NotBetter => "not_better",
+        wirefeed_model::PageOutcome::Refused => "refused",
+        wirefeed_model::PageOutcome::Failed => "failed",
+    }
 }
 
 struct Delivered {

@@ -3,6 +3,7 @@
 
 mod access;
 mod cli;
+mod fulltext;
 mod hostile;
 mod pipeline;
 mod schedule;

@@ -33,7 +33,7 @@ fuzz_target!(|bytes: &[u8]| {
     };
     for item in parsed.items {
         if let Ok(article) = normalize(item, &ctx) {
-            let record = enrich(article, &CLEANER);
+            let record = enrich(article, wirefeed_extract::PageInput::None, &CLEANER);
             assert_eq!(record.content_hash.len(), 64);
             assert!(
                 record

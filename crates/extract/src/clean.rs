@@ -39,6 +39,17 @@ pub struct Cleaned {
     pub media: Vec<Media>,
 }
 
+impl Cleaned {
+    /// The paragraphs kept as they are, nothing cut: what a record carries
+    /// when cleaning could not run.
+    pub fn uncleaned(paragraphs: &[String]) -> Self {
+        Self {
+            paragraphs: paragraphs.to_vec(),
+            ..Self::default()
+        }
+    }
+}
+
 /// Facts about the article that help reading its furniture.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CleanHints {

@@ -16,13 +16,26 @@
 //! rewritten, except that a dateline prefix ("WASHINGTON (AP) — ") is cut
 //! from the front of the lead paragraph.
 //!
+//! Around it, the other enrichment steps: the article page's main text
+//! and metadata ([`extract_page`]), entities ([`extract_entities`]),
+//! quotes, keywords and the body's language. Each step runs guarded: a
+//! step that panics is recorded in the record's `enrichment.failed` and
+//! the record is built without it.
+//!
+//! Page and feed are merged by one rule ([`enrich`]): the feed is the
+//! wire's own statement about the item and wins for what it says; the page
+//! fills what the feed leaves out, gives the canonical URL, and replaces
+//! the body only when its text is longer than the feed's (a teaser).
+//!
 //! Pure and synchronous: no I/O.
 
 #![deny(missing_docs)]
 
 mod clean;
 mod dates;
+mod entities;
 pub mod eval;
+mod keywords;
 mod language;
 mod names;
 pub mod page;
@@ -30,26 +43,190 @@ mod quotes;
 mod rules;
 
 pub use clean::{CleanHints, Cleaned, Cleaner};
+pub use entities::extract_entities;
+pub use keywords::{MAX_KEYWORDS, extract_keywords};
 pub use language::detect_language;
 pub use names::{NameList, NameParser};
-pub use page::{BodySource, Page, PageError, PageMeta, extract_page};
+pub use page::{Page, PageError, PageMeta, decode_html, extract_page};
 pub use quotes::extract_quotes;
 pub use rules::{BUILTIN_RULES, Check, Cut, Rule, RuleKind, RulePack, RulesError, Zone};
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use chrono::Datelike;
 use wirefeed_model::{
-    Article, Body, Entities, Media, Record, RecordSource, SCHEMA, content_hash, simhash,
+    Article, Body, BodySource, Enrichment, Entities, Media, PageFetch, PageOutcome, Record,
+    RecordSource, SCHEMA, StepFailure, content_hash, simhash,
 };
 
-/// Cleans an article and builds its record as version 1.
+/// What became of the article page before enrichment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PageInput {
+    /// No page was wanted.
+    #[default]
+    None,
+    /// The page was fetched; `html` is its decoded text.
+    Fetched {
+        /// The page URL after redirects.
+        url: String,
+        /// The page.
+        html: String,
+    },
+    /// The page's address is not allowed.
+    Refused {
+        /// The page URL.
+        url: String,
+        /// Why.
+        error: String,
+    },
+    /// The fetch failed.
+    Failed {
+        /// The page URL.
+        url: String,
+        /// Why.
+        error: String,
+    },
+}
+
+/// Runs one enrichment step; a panic is caught, recorded in `failed` with
+/// the step's name, and the step's result is `None`.
+pub fn guarded<T>(
+    step: &str,
+    failed: &mut Vec<StepFailure>,
+    work: impl FnOnce() -> T,
+) -> Option<T> {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(value) => Some(value),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            failed.push(StepFailure {
+                step: step.to_owned(),
+                error: format!("panicked: {message}"),
+            });
+            None
+        }
+    }
+}
+
+/// Page facts kept for the record after the merge.
+#[derive(Debug, Default)]
+struct PageFacts {
+    section: Option<String>,
+    publisher: Option<String>,
+    image: Option<String>,
+}
+
+/// Merges an extracted page into the article by the precedence rule:
+///
+/// - body: the page's, when it has more words than the feed's;
+/// - canonical URL: the page's;
+/// - title, summary, authors, publication time, language: the feed's,
+///   the page's where the feed has none;
+/// - update time: the later of the two;
+/// - section, publisher, image: the page's (section falls back to the
+///   feed's first category).
+fn merge_page(article: &mut Article, page: Page) -> (PageOutcome, BodySource, PageFacts) {
+    let meta = page.meta;
+    let words = |paragraphs: &[String]| -> usize {
+        paragraphs
+            .iter()
+            .map(|p| p.split_whitespace().count())
+            .sum()
+    };
+    let (outcome, source) = if words(&page.paragraphs) > words(&article.paragraphs) {
+        article.paragraphs = page.paragraphs;
+        (PageOutcome::Used, page.body_source)
+    } else {
+        (PageOutcome::NotBetter, BodySource::Feed)
+    };
+    if meta.canonical_url.is_some() {
+        article.canonical_url = meta.canonical_url;
+    }
+    if article.title.trim().is_empty()
+        && let Some(headline) = meta.headline
+    {
+        article.title = headline;
+    }
+    if article.summary.is_none() {
+        article.summary = meta.description;
+    }
+    if article.authors.is_empty() {
+        article.authors = meta.authors;
+    }
+    article.published_at = article.published_at.or(meta.published_at);
+    article.updated_at = match (article.updated_at, meta.modified_at) {
+        (Some(feed), Some(page)) => Some(feed.max(page)),
+        (feed, page) => feed.or(page),
+    };
+    if article.language.is_none() {
+        article.language = meta.language;
+    }
+    let facts = PageFacts {
+        section: meta.section,
+        publisher: meta.publisher,
+        image: meta.image,
+    };
+    (outcome, source, facts)
+}
+
+/// Builds a story's record as version 1: merges the article page (if
+/// any), cleans the body, and runs the enrichment steps, each guarded.
 ///
 /// The caller (which knows the story's history) sets `version` and
 /// `previous_content_hash` before publishing.
-pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
+pub fn enrich(mut article: Article, page: PageInput, cleaner: &Cleaner) -> Record {
+    let mut failed = Vec::new();
+    let mut body_source = BodySource::Feed;
+    let mut facts = PageFacts::default();
+    let page_fetch = match page {
+        PageInput::None => None,
+        PageInput::Refused { url, error } => Some(PageFetch {
+            url,
+            outcome: PageOutcome::Refused,
+            error: Some(error),
+        }),
+        PageInput::Failed { url, error } => Some(PageFetch {
+            url,
+            outcome: PageOutcome::Failed,
+            error: Some(error),
+        }),
+        PageInput::Fetched { url, html } => {
+            let base = url::Url::parse(&url).ok();
+            match guarded("page", &mut failed, || extract_page(&html, base.as_ref())) {
+                Some(Ok(page)) => {
+                    let (outcome, source, found) = merge_page(&mut article, page);
+                    body_source = source;
+                    facts = found;
+                    Some(PageFetch {
+                        url,
+                        outcome,
+                        error: None,
+                    })
+                }
+                Some(Err(err)) => Some(PageFetch {
+                    url,
+                    outcome: PageOutcome::Failed,
+                    error: Some(err.to_string()),
+                }),
+                None => Some(PageFetch {
+                    url,
+                    outcome: PageOutcome::Failed,
+                    error: Some("page extraction panicked".to_owned()),
+                }),
+            }
+        }
+    };
     let hints = CleanHints {
         year: article.published_at.map(|time| time.year()),
     };
-    let cleaned = cleaner.clean_with(&article.paragraphs, hints);
+    let cleaned = guarded("clean", &mut failed, || {
+        cleaner.clean_with(&article.paragraphs, hints)
+    })
+    .unwrap_or_else(|| Cleaned::uncleaned(&article.paragraphs));
     let mut authors = article.authors;
     for author in cleaned.authors {
         if !authors.contains(&author) {
@@ -78,9 +255,19 @@ pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
         article.summary.as_deref(),
         cleaned.paragraphs.iter().map(String::as_str),
     );
-    let quotes = extract_quotes(&cleaned.paragraphs);
+    let paragraphs = &cleaned.paragraphs;
+    let quotes = guarded("quotes", &mut failed, || extract_quotes(paragraphs)).unwrap_or_default();
+    let entities = guarded("entities", &mut failed, || extract_entities(paragraphs))
+        .unwrap_or_else(Entities::default);
+    let keywords = guarded("keywords", &mut failed, || {
+        extract_keywords(&article.title, paragraphs, &entities)
+    })
+    .unwrap_or_default();
     // The declared language wins unless the text clearly says otherwise.
-    let detected = detect_language(cleaned.paragraphs.iter().map(String::as_str));
+    let detected = guarded("language", &mut failed, || {
+        detect_language(paragraphs.iter().map(String::as_str))
+    })
+    .flatten();
     let (language, language_confidence) = match (article.language, detected) {
         (Some(declared), Some((code, confidence))) if declared != code && confidence >= 0.5 => {
             (Some(code.to_owned()), Some(confidence))
@@ -93,6 +280,9 @@ pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
         (None, None) => (None, None),
     };
     let simhash = simhash(cleaned.paragraphs.iter().map(String::as_str));
+    let section = facts
+        .section
+        .or_else(|| article.categories.first().cloned());
     Record {
         schema: SCHEMA.to_owned(),
         id: article.id,
@@ -122,10 +312,45 @@ pub fn enrich(article: Article, cleaner: &Cleaner) -> Record {
         media,
         removed: cleaned.removed,
         suspects: cleaned.suspects,
-        entities: Entities::default(),
+        entities,
         quotes,
+        keywords,
+        section,
+        publisher: facts.publisher,
+        image: facts.image,
+        enrichment: Enrichment {
+            body_source,
+            page: page_fetch,
+            failed,
+        },
         content_hash,
         previous_content_hash: None,
         simhash,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_step_is_recorded_and_the_rest_goes_on() {
+        let mut failed = Vec::new();
+        let value: Option<usize> = guarded("entities", &mut failed, || {
+            let empty: Vec<usize> = Vec::new();
+            // An out-of-bounds index: the kind of bug a step can have.
+            empty[empty.len()]
+        });
+        assert_eq!(value, None);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].step, "entities");
+        assert!(
+            failed[0].error.starts_with("panicked: index out of bounds"),
+            "{}",
+            failed[0].error
+        );
+        let next = guarded("quotes", &mut failed, || 7);
+        assert_eq!(next, Some(7));
+        assert_eq!(failed.len(), 1);
     }
 }

@@ -92,12 +92,100 @@ static SAYING: LazyLock<Regex> = LazyLock::new(|| {
 static QUOTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"["“](?P<text>[^"“”]+)["”]"#).expect("fixed pattern"));
 
-/// Returns the direct quotations in `paragraphs`, in order.
+/// A quotation left open at the end of a paragraph, to be continued by
+/// the next one (wire style: the next paragraph opens with a quotation
+/// mark again, and only the last one closes).
+struct Open {
+    text: String,
+    speaker: Option<String>,
+}
+
+/// Text after the last opening quotation mark that is not closed in
+/// `paragraph`.
+fn unclosed_tail(paragraph: &str) -> Option<&str> {
+    if let Some(at) = paragraph.rfind('“') {
+        if !paragraph[at..].contains('”') {
+            return Some(&paragraph[at + '“'.len_utf8()..]);
+        }
+        return None;
+    }
+    if paragraph.matches('"').count() % 2 == 1 {
+        let at = paragraph.rfind('"')?;
+        return Some(&paragraph[at + 1..]);
+    }
+    None
+}
+
+/// Returns the direct quotations in `paragraphs`, in order, including
+/// quotations that run over several paragraphs.
 pub fn extract_quotes(paragraphs: &[String]) -> Vec<Quote> {
     let text = paragraphs.join("\n");
     let mut quotes = Vec::new();
     let mut last_speaker: Option<(usize, String)> = None;
-    for (index, paragraph) in paragraphs.iter().enumerate() {
+    let mut open: Option<Open> = None;
+    for (index, whole) in paragraphs.iter().enumerate() {
+        let mut paragraph = whole.as_str();
+        // A quotation open from the paragraph before continues only when
+        // this one opens with a quotation mark; otherwise it is dropped.
+        let continuing = open.take().and_then(|continued| {
+            let rest = paragraph
+                .strip_prefix('“')
+                .or_else(|| paragraph.strip_prefix('"'))?;
+            Some((continued, rest))
+        });
+        if let Some((mut continued, rest)) = continuing {
+            continued.text.push(' ');
+            let Some(close) = rest.find(['”', '"']) else {
+                continued.text.push_str(rest.trim());
+                open = Some(continued);
+                continue;
+            };
+            continued.text.push_str(rest[..close].trim());
+            let after = &rest[close..];
+            let after = after
+                .strip_prefix('”')
+                .or_else(|| after.strip_prefix('"'))
+                .unwrap_or(after);
+            let speaker = continued
+                .speaker
+                .or_else(|| speaker_after(after).map(|name| full_name(&name, &text)));
+            if let Some(speaker) = &speaker {
+                last_speaker = Some((index, speaker.clone()));
+            }
+            quotes.push(Quote {
+                speaker,
+                text: continued
+                    .text
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .to_owned(),
+            });
+            paragraph = after;
+        }
+        process_paragraph(
+            paragraph,
+            index,
+            &text,
+            &mut quotes,
+            &mut last_speaker,
+            &mut open,
+        );
+    }
+    quotes
+}
+
+/// The quotations closed within one paragraph; a quotation left open at
+/// its end goes to `open`.
+fn process_paragraph(
+    paragraph: &str,
+    index: usize,
+    text: &str,
+    quotes: &mut Vec<Quote>,
+    last_speaker: &mut Option<(usize, String)>,
+    open: &mut Option<Open>,
+) {
+    {
         for found in QUOTED.captures_iter(paragraph) {
             let (Some(whole), Some(inner)) = (found.get(0), found.name("text")) else {
                 continue;
@@ -113,11 +201,11 @@ pub fn extract_quotes(paragraphs: &[String]) -> Vec<Quote> {
                     .as_ref()
                     .filter(|(at, _)| *at == index)
                     .map(|(_, name)| name.clone()),
-                Some(name) => Some(full_name(&name, &text)),
+                Some(name) => Some(full_name(&name, text)),
                 None => None,
             };
             if let Some(speaker) = &speaker {
-                last_speaker = Some((index, speaker.clone()));
+                *last_speaker = Some((index, speaker.clone()));
             }
             quotes.push(Quote {
                 speaker,
@@ -125,7 +213,24 @@ pub fn extract_quotes(paragraphs: &[String]) -> Vec<Quote> {
             });
         }
     }
-    quotes
+    if let Some(tail) = unclosed_tail(paragraph)
+        && !tail.trim().is_empty()
+    {
+        let head = &paragraph[..paragraph.len() - tail.len()];
+        let speaker = last_speaker
+            .as_ref()
+            .filter(|(at, _)| *at == index)
+            .map(|(_, name)| name.clone())
+            .or_else(|| {
+                speaker_before(head.trim_end_matches(['“', '"']))
+                    .filter(|name| !PRONOUNS.contains(&name.as_str()))
+                    .map(|name| full_name(&name, text))
+            });
+        *open = Some(Open {
+            text: tail.trim().to_owned(),
+            speaker,
+        });
+    }
 }
 
 fn speaker_after(tail: &str) -> Option<String> {
@@ -192,6 +297,31 @@ mod tests {
 
     fn paragraphs(lines: &[&str]) -> Vec<String> {
         lines.iter().map(|line| (*line).to_owned()).collect()
+    }
+
+    #[test]
+    fn quotations_over_several_paragraphs() {
+        let quotes = extract_quotes(&paragraphs(&[
+            "Mayor Ana Ruiz defended the plan on Monday.",
+            "“We will not close a single library,” Ruiz said. “The money is there, and the council voted for it.",
+            "“Anyone who says otherwise has not read the budget.”",
+            "“This is a second quotation that stands on its own,” said Tom Lee.",
+        ]));
+        assert_eq!(quotes.len(), 3, "{quotes:?}");
+        assert_eq!(quotes[1].speaker.as_deref(), Some("Ana Ruiz"));
+        assert_eq!(
+            quotes[1].text,
+            "The money is there, and the council voted for it. Anyone who says otherwise has not read the budget."
+        );
+        assert_eq!(quotes[2].speaker.as_deref(), Some("Tom Lee"));
+        // Closed only in the last paragraph, attributed after it.
+        let quotes = extract_quotes(&paragraphs(&[
+            "“The water came up faster than anyone expected.",
+            "“By midnight the street was a river,” said Karl Obi, a shop owner.",
+        ]));
+        assert_eq!(quotes.len(), 1, "{quotes:?}");
+        assert_eq!(quotes[0].speaker.as_deref(), Some("Karl Obi"));
+        assert!(quotes[0].text.starts_with("The water came up"));
     }
 
     #[test]

@@ -165,7 +165,10 @@ fn pages_score_above_the_bars() {
     paths.sort();
     assert!(paths.len() >= 30, "only {} fixture pages", paths.len());
     let scores: Vec<Score> = paths.iter().map(|path| score_page(path)).collect();
-    println!("{:<40} {:>8} {:>8} {:>6}", "page", "tokenF1", "shingF1", "meta");
+    println!(
+        "{:<40} {:>8} {:>8} {:>6}",
+        "page", "tokenF1", "shingF1", "meta"
+    );
     for score in &scores {
         println!(
             "{:<40} {:>8.3} {:>8.3} {:>3}/{}",
@@ -215,5 +218,8 @@ fn scoring_counts_what_it_should() {
     let got = vec!["the port closed".to_owned()];
     let score = f1(&tokens(&got), &tokens(&want));
     assert!((score - 0.75).abs() < 1e-9, "{score}");
-    assert_eq!(f1(&tokens(&["nothing alike".to_owned()]), &tokens(&want)), 0.0);
+    assert_eq!(
+        f1(&tokens(&["nothing alike".to_owned()]), &tokens(&want)),
+        0.0
+    );
 }

@@ -14,7 +14,8 @@ mod record;
 
 pub use hash::{content_hash, simhash};
 pub use record::{
-    Body, Dateline, Entities, Media, Quote, Record, RecordSource, Removed, RemovedKind, Rights,
+    Body, BodySource, Dateline, Enrichment, Entities, EntityKind, EntityMention, Media, PageFetch,
+    PageOutcome, Quote, Record, RecordSource, Removed, RemovedKind, Rights, StepFailure,
 };
 
 use std::fmt;
@@ -27,7 +28,7 @@ use sha2::{Digest, Sha256};
 ///
 /// The major version changes only when a field is removed or changes
 /// meaning; a minor bump adds fields. Consumers check the major version.
-pub const SCHEMA: &str = "wirefeed.article/1.1";
+pub const SCHEMA: &str = "wirefeed.article/1.2";
 
 /// The identifier of a configured feed, as written in the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

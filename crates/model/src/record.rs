@@ -65,6 +65,22 @@ pub struct Record {
     pub entities: Entities,
     /// Direct quotations.
     pub quotes: Vec<Quote>,
+    /// A handful of key terms, most telling first (since 1.2).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The section the page files the story under (since 1.2).
+    #[serde(default)]
+    pub section: Option<String>,
+    /// The publisher the page names (since 1.2).
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// The lead image URL the page names (since 1.2).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// How the record was enriched: where its body came from, the article
+    /// page fetch, and every enrichment step that failed (since 1.2).
+    #[serde(default)]
+    pub enrichment: Enrichment,
     /// Hash of the content that defines a version (title, summary, body).
     pub content_hash: String,
     /// The content hash of the previous version, for versions after the first.
@@ -202,12 +218,105 @@ pub struct Removed {
 /// Named entities.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Entities {
-    /// People.
+    /// People, most mentioned first.
     pub people: Vec<String>,
-    /// Organizations.
+    /// Organizations, most mentioned first.
     pub organizations: Vec<String>,
-    /// Places.
+    /// Places, most mentioned first.
     pub places: Vec<String>,
+    /// Every entity with its kind, mention count and the surface forms
+    /// that were merged into it (since 1.2).
+    #[serde(default)]
+    pub mentions: Vec<EntityMention>,
+}
+
+/// What kind of thing an entity is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// A person.
+    Person,
+    /// An organization.
+    Organization,
+    /// A place.
+    Place,
+}
+
+/// One entity and how often the body names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityMention {
+    /// The canonical name ("Joe Biden", "United States").
+    pub name: String,
+    /// Person, organization or place.
+    pub kind: EntityKind,
+    /// Mentions in the body, over all surface forms.
+    pub mentions: usize,
+    /// The forms the body used ("President Joe Biden" counts as "Joe
+    /// Biden"; "Biden"; "U.S.").
+    pub forms: Vec<String>,
+}
+
+/// Where a record's body came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodySource {
+    /// The feed item (or file) itself.
+    #[default]
+    Feed,
+    /// The article page's HTML.
+    PageHtml,
+    /// The article page's JSON-LD `articleBody`.
+    PageJsonLd,
+}
+
+/// How an article page fetch went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageOutcome {
+    /// The page's text and metadata were used.
+    Used,
+    /// The page was read, but its text was not longer than the feed's.
+    NotBetter,
+    /// The page's address is not allowed (private, loopback, link-local,
+    /// metadata service) or its scheme is not HTTP(S).
+    Refused,
+    /// The fetch or the page failed (HTTP error, timeout, too large,
+    /// unreadable page).
+    Failed,
+}
+
+/// The article page fetch made for a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageFetch {
+    /// The page URL.
+    pub url: String,
+    /// What came of it.
+    pub outcome: PageOutcome,
+    /// Why, when it was refused or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// An enrichment step that failed; the record was published without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepFailure {
+    /// The step: `page`, `entities`, `quotes`, `keywords`, `language`.
+    pub step: String,
+    /// What went wrong (a panic's message, or the error).
+    pub error: String,
+}
+
+/// How a record was enriched.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Enrichment {
+    /// Where the body came from.
+    pub body_source: BodySource,
+    /// The article page fetch, when one was made.
+    #[serde(default)]
+    pub page: Option<PageFetch>,
+    /// Steps that failed; their fields are left empty.
+    #[serde(default)]
+    pub failed: Vec<StepFailure>,
 }
 
 /// A direct quotation.

@@ -19,7 +19,7 @@
 mod html;
 mod text;
 
-pub use html::{html_page_to_article_parts, html_to_paragraphs, looks_like_html};
+pub use html::{html_to_paragraphs, looks_like_html};
 pub use text::{clean_whitespace, text_to_paragraphs};
 
 use chrono::{DateTime, Utc};

@@ -8,9 +8,11 @@
 
 #![deny(missing_docs)]
 
+mod guard;
 mod hosts;
 mod spool;
 
+pub use guard::{AddressGuard, AddressRange, ForbiddenAddress, GuardedResolver, forbidden_reason};
 pub use hosts::{HostGates, HostLimits, HostPass};
 pub use spool::SpoolDir;
 
@@ -29,6 +31,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 use url::Url;
 use wirefeed_model::FeedId;
+
+/// The `Accept` header sent with article page requests.
+const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
 
 /// The `Accept` header sent with feed requests: feeds first, anything else
 /// accepted so that a server with odd content types still answers.
@@ -56,6 +61,9 @@ pub struct HttpConfig {
     /// Proxy for all feeds (a feed's own proxy wins). Unset: the
     /// `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` environment variables.
     pub proxy: Option<Url>,
+    /// Internal addresses article page fetches may reach anyway (public
+    /// addresses always may).
+    pub page_allow: Vec<AddressRange>,
 }
 
 /// A secret (token, password, header value): usable, but never shown by
@@ -247,6 +255,18 @@ pub enum FetchError {
         /// The URL.
         url: Url,
     },
+    /// An article page's address (or a redirect's) is internal and not on
+    /// the allowlist.
+    #[error("refused to fetch page for feed {feed_id} ({url}): {source}")]
+    Forbidden {
+        /// The feed.
+        feed_id: FeedId,
+        /// The URL requested.
+        url: Url,
+        /// The address refused.
+        #[source]
+        source: ForbiddenAddress,
+    },
 }
 
 impl FetchError {
@@ -261,6 +281,7 @@ impl FetchError {
             FetchError::Http { .. } => "http",
             FetchError::File { .. } => "file",
             FetchError::Scheme { .. } => "scheme",
+            FetchError::Forbidden { .. } => "forbidden_address",
         }
     }
 
@@ -290,14 +311,21 @@ pub struct Fetcher {
     proxied: Arc<Mutex<HashMap<String, reqwest::Client>>>,
     /// Fetches in flight, over all hosts.
     in_flight: Arc<tokio::sync::Semaphore>,
+    /// The client for article pages: names resolve through the guard.
+    page_client: reqwest::Client,
+    guard: Arc<AddressGuard>,
 }
 
 impl Fetcher {
     /// Returns a fetcher with `config`.
     pub fn new(config: HttpConfig) -> Result<Self, ClientError> {
         let client = build_client(&config, config.proxy.as_ref())?;
+        let guard = Arc::new(AddressGuard::new(config.page_allow.clone()));
+        let page_client = build_page_client(&config, guard.clone())?;
         Ok(Self {
             client,
+            page_client,
+            guard,
             hosts: Arc::new(HostGates::new(config.host_limits)),
             proxied: Arc::new(Mutex::new(HashMap::new())),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent.max(1))),
@@ -349,12 +377,74 @@ impl Fetcher {
         }
     }
 
+    /// Fetches an article page linked from an item of `feed_id`.
+    ///
+    /// Shares the feeds' host limits, fetch slots, timeout, redirect and
+    /// size limits. Only HTTP(S); the address of the page and of every
+    /// redirect must pass the [`AddressGuard`].
+    pub async fn fetch_page(&self, feed_id: &FeedId, url: &Url) -> Result<Document, FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::Scheme {
+                feed_id: feed_id.clone(),
+                url: url.clone(),
+            });
+        }
+        let outcome = self
+            .fetch_gated(
+                feed_id,
+                url,
+                &Validators::default(),
+                &Access::default(),
+                true,
+            )
+            .await?;
+        match outcome {
+            FetchOutcome::Fetched(document) => Ok(document),
+            // No validators were sent, so a 304 is a server fault.
+            FetchOutcome::NotModified { .. } => Err(FetchError::Status {
+                feed_id: feed_id.clone(),
+                url: url.clone(),
+                status: 304,
+                retry_after: None,
+            }),
+        }
+    }
+
+    /// Checks a URL whose host is a literal IP address against the guard
+    /// (names are checked when they resolve).
+    fn check_literal(&self, feed_id: &FeedId, url: &Url) -> Result<(), FetchError> {
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+            _ => return Ok(()),
+        };
+        self.guard
+            .check(&ip.to_string(), ip)
+            .map_err(|source| FetchError::Forbidden {
+                feed_id: feed_id.clone(),
+                url: url.clone(),
+                source,
+            })
+    }
+
     async fn fetch_http(
         &self,
         feed_id: &FeedId,
         url: &Url,
         validators: &Validators,
         access: &Access,
+    ) -> Result<FetchOutcome, FetchError> {
+        self.fetch_gated(feed_id, url, validators, access, false)
+            .await
+    }
+
+    async fn fetch_gated(
+        &self,
+        feed_id: &FeedId,
+        url: &Url,
+        validators: &Validators,
+        access: &Access,
+        page: bool,
     ) -> Result<FetchOutcome, FetchError> {
         // Waiting for the host's turn is not part of the timeout: the feed
         // is not slow, its host is busy with our other feeds.
@@ -371,7 +461,7 @@ impl Fetcher {
             .expect("the fetch semaphore is never closed");
         // The client's timeout applies per request; this one bounds the
         // whole redirect chain and body.
-        let chain = self.fetch_chain(feed_id, url, validators, access);
+        let chain = self.fetch_chain(feed_id, url, validators, access, page);
         match tokio::time::timeout(self.config.timeout, chain).await {
             Ok(result) => result,
             Err(_elapsed) => Err(FetchError::Timeout {
@@ -388,13 +478,18 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
         access: &Access,
+        page: bool,
     ) -> Result<FetchOutcome, FetchError> {
         let classify = |source: reqwest::Error| self.classify(feed_id, url, source);
-        let client = self.client_for(access).map_err(|err| FetchError::Http {
-            feed_id: feed_id.clone(),
-            url: url.clone(),
-            source: err.0,
-        })?;
+        let client = if page {
+            self.page_client.clone()
+        } else {
+            self.client_for(access).map_err(|err| FetchError::Http {
+                feed_id: feed_id.clone(),
+                url: url.clone(),
+                source: err.0,
+            })?
+        };
         let redirects_error = || FetchError::Redirects {
             feed_id: feed_id.clone(),
             url: url.clone(),
@@ -405,6 +500,9 @@ impl Fetcher {
         let mut moved_to: Option<Url> = None;
         let mut all_permanent = true;
         let response = loop {
+            if page {
+                self.check_literal(feed_id, &current)?;
+            }
             let mut request = client.get(current.clone());
             if current.origin() == url.origin() {
                 request = match &access.auth {
@@ -600,7 +698,13 @@ impl Fetcher {
     fn classify(&self, feed_id: &FeedId, url: &Url, source: reqwest::Error) -> FetchError {
         let feed_id = feed_id.clone();
         let url = url.clone();
-        if source.is_timeout() {
+        if let Some(forbidden) = guard::find_forbidden(&source) {
+            FetchError::Forbidden {
+                feed_id,
+                url,
+                source: forbidden,
+            }
+        } else if source.is_timeout() {
             FetchError::Timeout {
                 feed_id,
                 url,
@@ -646,6 +750,30 @@ fn build_client(config: &HttpConfig, proxy: Option<&Url>) -> Result<reqwest::Cli
         builder = builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(ClientError)?);
     }
     builder.build().map_err(ClientError)
+}
+
+/// The client for article pages: no proxy from the environment unless
+/// configured (a proxy would resolve names out of the guard's sight), names
+/// resolved through the guard, HTML accepted.
+fn build_page_client(
+    config: &HttpConfig,
+    guard: Arc<AddressGuard>,
+) -> Result<reqwest::Client, ClientError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static(PAGE_ACCEPT));
+    reqwest::Client::builder()
+        .user_agent(config.user_agent.clone())
+        .default_headers(headers)
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(GuardedResolver::new(guard)))
+        .gzip(true)
+        .brotli(true)
+        .deflate(true)
+        .build()
+        .map_err(ClientError)
 }
 
 /// Longest wait a server can ask for; a larger value is taken as this.
@@ -723,6 +851,7 @@ mod tests {
                 spacing: Duration::ZERO,
             },
             proxy: None,
+            page_allow: Vec::new(),
             max_concurrent: 8,
         }
     }

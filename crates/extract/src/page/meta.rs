@@ -256,7 +256,11 @@ pub(crate) fn merge(sources: &MetaSources, ld: &JsonLdArticle, base: Option<&Url
         .description
         .clone()
         .or_else(|| sources.meta(&["og:description"]).map(clean))
-        .or_else(|| sources.meta(&["description", "twitter:description"]).map(clean))
+        .or_else(|| {
+            sources
+                .meta(&["description", "twitter:description"])
+                .map(clean)
+        })
         .filter(|text| !text.is_empty());
     PageMeta {
         headline,
@@ -365,10 +369,12 @@ pub(crate) fn read_json_ld(blocks: &[String]) -> JsonLdArticle {
         }
     });
     let url = text("url").or_else(|| {
-        article.get("mainEntityOfPage").and_then(|value| match value {
-            Value::String(link) => Some(link.clone()),
-            _ => value.get("@id").and_then(as_text),
-        })
+        article
+            .get("mainEntityOfPage")
+            .and_then(|value| match value {
+                Value::String(link) => Some(link.clone()),
+                _ => value.get("@id").and_then(as_text),
+            })
     });
     let body = article.get("articleBody").and_then(|value| match value {
         Value::String(body) => Some(body.clone()),
@@ -493,8 +499,26 @@ const BYLINE_STOP: &[&str] = &[
 
 /// Words that mark an outlet, not a person, in a byline part.
 const OUTLET_WORDS: &[&str] = &[
-    "Press", "News", "Reuters", "Times", "Post", "Network", "Agency", "Wire", "Service", "Media",
-    "Staff", "Newsroom", "Desk", "AP", "AFP", "CNN", "Bloomberg", "Herald", "Journal", "Tribune",
+    "Press",
+    "News",
+    "Reuters",
+    "Times",
+    "Post",
+    "Network",
+    "Agency",
+    "Wire",
+    "Service",
+    "Media",
+    "Staff",
+    "Newsroom",
+    "Desk",
+    "AP",
+    "AFP",
+    "CNN",
+    "Bloomberg",
+    "Herald",
+    "Journal",
+    "Tribune",
 ];
 
 /// Splits a byline or author string into personal names: "By Jane Doe
@@ -546,7 +570,9 @@ fn names_in(text: &str) -> Vec<String> {
         let name_like = !words.is_empty()
             && words.len() <= 5
             && !part.chars().any(|c| c.is_ascii_digit())
-            && words.iter().any(|word| word.chars().next().is_some_and(char::is_uppercase));
+            && words
+                .iter()
+                .any(|word| word.chars().next().is_some_and(char::is_uppercase));
         if name_like {
             names.push(part.to_owned());
         }
@@ -644,7 +670,10 @@ mod tests {
             split_names("By Jane Doe and John Roe, Staff Writers"),
             vec!["Jane Doe", "John Roe"]
         );
-        assert_eq!(split_names("María José García | El Diario"), vec!["María José García"]);
+        assert_eq!(
+            split_names("María José García | El Diario"),
+            vec!["María José García"]
+        );
         assert_eq!(split_names("By AMY LEE, Associated Press"), vec!["AMY LEE"]);
     }
 
@@ -677,7 +706,10 @@ mod tests {
         let sources = MetaSources {
             meta: vec![
                 ("og:title".into(), "Short title".into()),
-                ("og:url".into(), "https://k.example/story?utm_source=x".into()),
+                (
+                    "og:url".into(),
+                    "https://k.example/story?utm_source=x".into(),
+                ),
                 ("author".into(), "Meta Author".into()),
                 ("og:locale".into(), "fr_FR".into()),
             ],
@@ -693,7 +725,10 @@ mod tests {
         let base = Url::parse("https://k.example/amp/story").ok();
         let meta = merge(&sources, &ld, base.as_ref());
         assert_eq!(meta.headline.as_deref(), Some("The full JSON-LD headline"));
-        assert_eq!(meta.canonical_url.as_deref(), Some("https://k.example/story"));
+        assert_eq!(
+            meta.canonical_url.as_deref(),
+            Some("https://k.example/story")
+        );
         assert_eq!(meta.authors, vec!["Meta Author"]);
         assert_eq!(meta.language.as_deref(), Some("en"));
         let meta = merge(&sources, &JsonLdArticle::default(), base.as_ref());

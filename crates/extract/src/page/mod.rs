@@ -32,29 +32,11 @@ use ego_tree::NodeRef;
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 use url::Url;
+use wirefeed_model::BodySource;
 
 pub use meta::{PageMeta, parse_datetime};
 
 use meta::{MetaSources, clean};
-
-/// Where the body of an extracted page came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodySource {
-    /// The page's HTML text.
-    Html,
-    /// The JSON-LD `articleBody`.
-    JsonLd,
-}
-
-impl BodySource {
-    /// The name used in records.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BodySource::Html => "html",
-            BodySource::JsonLd => "json_ld",
-        }
-    }
-}
 
 /// What an article page gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,8 +79,8 @@ impl PageError {
 
 /// Elements the parser closes by itself, not counted as nesting.
 const SELF_CLOSING: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option",
 ];
 
 /// Scans the tags (without parsing) and fails when elements nest deeper
@@ -152,12 +134,15 @@ pub fn extract_page(html: &str, url: Option<&Url>) -> Result<Page, PageError> {
             paragraphs.remove(0);
         }
     }
-    let mut body_source = BodySource::Html;
-    if let Some(body) = json_ld.body.as_deref().filter(|body| sane_article_body(body))
+    let mut body_source = BodySource::PageHtml;
+    if let Some(body) = json_ld
+        .body
+        .as_deref()
+        .filter(|body| sane_article_body(body))
         && coverage(&paragraphs, body) < 0.9
     {
         paragraphs = split_article_body(body);
-        body_source = BodySource::JsonLd;
+        body_source = BodySource::PageJsonLd;
     }
     Ok(Page {
         paragraphs,
@@ -166,13 +151,50 @@ pub fn extract_page(html: &str, url: Option<&Url>) -> Result<Page, PageError> {
     })
 }
 
+/// Decodes a fetched page: the charset of the `Content-Type` header, else
+/// a byte-order mark, else `<meta charset>` in the first kilobytes, else
+/// UTF-8 (bad bytes replaced, never an error).
+pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
+    let from_header = content_type
+        .and_then(|value| {
+            value.split(';').find_map(|part| {
+                let (key, value) = part.split_once('=')?;
+                key.trim()
+                    .eq_ignore_ascii_case("charset")
+                    .then(|| value.trim().trim_matches('"').to_owned())
+            })
+        })
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    let encoding = from_header
+        .or_else(|| encoding_rs::Encoding::for_bom(bytes).map(|(encoding, _)| encoding))
+        .or_else(|| meta_charset(&bytes[..bytes.len().min(4096)]))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = encoding.decode(bytes);
+    text.into_owned()
+}
+
+/// `<meta charset=…>` or `<meta http-equiv=Content-Type content="…;
+/// charset=…">` near the top of a page.
+fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let at = text.find("charset=")? + "charset=".len();
+    let label: String = text[at..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
+    encoding_rs::Encoding::for_label(label.as_bytes())
+}
+
 /// An `articleBody` is used only when it is real text: long enough, not a
 /// snippet cut off with an ellipsis, without markup.
 fn sane_article_body(body: &str) -> bool {
     let trimmed = body.trim();
     let words = trimmed.split_whitespace().count();
     let truncated = trimmed.ends_with('…') || trimmed.ends_with("...");
-    words >= 80 && !(truncated && words < 300) && !trimmed.contains("</") && !trimmed.contains("<p")
+    let markup = trimmed.contains("</") || trimmed.contains("<p");
+    let snippet = truncated && words < 300;
+    words >= 80 && !snippet && !markup
 }
 
 /// Splits an `articleBody` into paragraphs at blank lines, else at line
@@ -217,10 +239,38 @@ fn word_key(word: &str) -> String {
 
 /// Elements whose content is never article text.
 const SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "iframe", "svg", "math", "object", "embed",
-    "button", "select", "textarea", "input", "label", "option", "video", "audio",
-    "canvas", "picture", "img", "nav", "aside", "form", "menu", "dialog", "figure",
-    "figcaption", "footer", "h1", "source", "track", "map",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "math",
+    "object",
+    "embed",
+    "button",
+    "select",
+    "textarea",
+    "input",
+    "label",
+    "option",
+    "video",
+    "audio",
+    "canvas",
+    "picture",
+    "img",
+    "nav",
+    "aside",
+    "form",
+    "menu",
+    "dialog",
+    "figure",
+    "figcaption",
+    "footer",
+    "h1",
+    "source",
+    "track",
+    "map",
 ];
 
 /// Elements that start and end a text block.
@@ -444,11 +494,7 @@ fn furniture_hint(class: Option<&str>, id: Option<&str>) -> Hint {
     let mut strong = false;
     let mut weak = false;
     let mut positive = false;
-    for token in class
-        .into_iter()
-        .flat_map(str::split_whitespace)
-        .chain(id)
-    {
+    for token in class.into_iter().flat_map(str::split_whitespace).chain(id) {
         let token = token.to_ascii_lowercase();
         // Taxonomy and state classes ("tag-social", "category-comment",
         // "has-sidebar") describe the story, not the element.
@@ -570,14 +616,12 @@ impl Walk {
                         continue;
                     }
                     match node.value() {
-                        Node::Text(text) => {
-                            if self.body_seen {
-                                if self.link_depth > 0 {
-                                    self.current_links +=
-                                        text.chars().filter(|c| !c.is_whitespace()).count();
-                                }
-                                self.current.push_str(text);
+                        Node::Text(text) if self.body_seen => {
+                            if self.link_depth > 0 {
+                                self.current_links +=
+                                    text.chars().filter(|c| !c.is_whitespace()).count();
                             }
+                            self.current.push_str(text);
                         }
                         Node::Element(element) => {
                             let name = element.name();
@@ -698,13 +742,12 @@ impl Walk {
                     sources.canonical = Some(href.trim().to_owned());
                 }
             }
-            "script" => {
-                if element
-                    .attr("type")
-                    .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/ld+json"))
-                {
-                    sources.json_ld.push(node_text(node));
-                }
+            "script"
+                if element.attr("type").is_some_and(|kind| {
+                    kind.trim().eq_ignore_ascii_case("application/ld+json")
+                }) =>
+            {
+                sources.json_ld.push(node_text(node));
             }
             "title" if sources.title.is_none() => {
                 sources.title = Some(clean(&node_text(node))).filter(|text| !text.is_empty());
@@ -744,9 +787,10 @@ impl Walk {
             let class_byline = element.attr("class").is_some_and(|class| {
                 class.split_whitespace().any(|token| {
                     let token = token.to_ascii_lowercase();
-                    token.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| {
-                        matches!(word, "byline" | "author" | "authors")
-                    }) && !token.contains("bio")
+                    token
+                        .split(|c: char| !c.is_ascii_alphanumeric())
+                        .any(|word| matches!(word, "byline" | "author" | "authors"))
+                        && !token.contains("bio")
                 })
             });
             if rel_author || class_byline {
@@ -1055,7 +1099,9 @@ fn keep_block(block: &Block) -> bool {
     }
     if chars <= 120 {
         let lower = block.text.to_lowercase();
-        let lower = lower.trim_end_matches(['.', ':', '!', '»', '›', '>']).trim();
+        let lower = lower
+            .trim_end_matches(['.', ':', '!', '»', '›', '>'])
+            .trim();
         if FURNITURE_LINES.contains(&lower) {
             return false;
         }
@@ -1118,7 +1164,7 @@ mod tests {
                 "The city will publish an updated schedule on its website, the mayor's office said in a statement.",
             ]
         );
-        assert_eq!(page.body_source, BodySource::Html);
+        assert_eq!(page.body_source, BodySource::PageHtml);
         assert_eq!(page.meta.headline.as_deref(), Some("Storm closes port"));
         assert_eq!(page.meta.authors, vec!["Jane Doe"]);
         assert_eq!(page.meta.publisher.as_deref(), Some("The Harbor Courier"));
@@ -1128,7 +1174,10 @@ mod tests {
         );
         assert_eq!(page.meta.language.as_deref(), Some("en"));
         assert_eq!(
-            page.meta.published_at.map(|time| time.to_rfc3339()).as_deref(),
+            page.meta
+                .published_at
+                .map(|time| time.to_rfc3339())
+                .as_deref(),
             Some("2026-02-03T13:00:00+00:00")
         );
     }
@@ -1149,7 +1198,7 @@ mod tests {
             body[0], body[1]
         );
         let page = extract_page(&html, None).expect("page");
-        assert_eq!(page.body_source, BodySource::JsonLd);
+        assert_eq!(page.body_source, BodySource::PageJsonLd);
         assert_eq!(page.paragraphs, body);
     }
 
@@ -1161,17 +1210,36 @@ mod tests {
         let ld = serde_json::json!({"@type": "NewsArticle", "articleBody": "The river rose overnight, and residents…"});
         let html = format!(
             r#"<html><head><script type="application/ld+json">{ld}</script></head><body><div id="content">{}</div></body></html>"#,
-            paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect::<String>()
+            paragraphs
+                .iter()
+                .map(|p| format!("<p>{p}</p>"))
+                .collect::<String>()
         );
         let page = extract_page(&html, None).expect("page");
-        assert_eq!(page.body_source, BodySource::Html);
+        assert_eq!(page.body_source, BodySource::PageHtml);
         assert_eq!(page.paragraphs, paragraphs);
+    }
+
+    #[test]
+    fn pages_decode_by_header_meta_or_utf8() {
+        let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>Caf\xe9 M\xfcller</p></body></html>";
+        assert!(decode_html(latin1, None).contains("Café Müller"));
+        assert!(
+            decode_html(b"<p>Caf\xe9</p>", Some("text/html; charset=windows-1252"))
+                .contains("Café")
+        );
+        assert!(decode_html("<p>Café</p>".as_bytes(), Some("text/html")).contains("Café"));
+        assert!(decode_html(b"<p>bad \xff byte</p>", None).contains("bad \u{fffd} byte"));
     }
 
     #[test]
     fn hostile_nesting_does_not_overflow() {
         let depth = 100_000;
-        let html = format!("{}<p>deep text</p>{}", "<div>".repeat(depth), "</div>".repeat(depth));
+        let html = format!(
+            "{}<p>deep text</p>{}",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
         assert_eq!(
             extract_page(&html, None),
             Err(PageError::TooDeep {
@@ -1181,7 +1249,11 @@ mod tests {
         );
         // Just under the limit the page is read, walked without recursion.
         let depth = MAX_NESTING - 10;
-        let html = format!("{}<p>deep text</p>{}", "<div>".repeat(depth), "</div>".repeat(depth));
+        let html = format!(
+            "{}<p>deep text</p>{}",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
         let page = extract_page(&html, None).expect("within the limit");
         assert!(page.paragraphs.len() <= 1);
         // Unclosed paragraphs are not nesting.
@@ -1194,12 +1266,21 @@ mod tests {
         assert_eq!(furniture_hint(Some("share-bar"), None), Hint::Strong);
         assert_eq!(furniture_hint(Some("c-comments"), None), Hint::Strong);
         assert_eq!(
-            furniture_hint(Some("post type-post tag-social-media category-comment"), None),
+            furniture_hint(
+                Some("post type-post tag-social-media category-comment"),
+                None
+            ),
             Hint::None
         );
-        assert_eq!(furniture_hint(Some("article-body has-sidebar"), None), Hint::None);
+        assert_eq!(
+            furniture_hint(Some("article-body has-sidebar"), None),
+            Hint::None
+        );
         assert_eq!(furniture_hint(Some("sidebar"), None), Hint::Weak);
-        assert_eq!(furniture_hint(Some("gallery-page article"), None), Hint::None);
+        assert_eq!(
+            furniture_hint(Some("gallery-page article"), None),
+            Hint::None
+        );
         assert_eq!(furniture_hint(Some("headline"), None), Hint::None);
         assert_eq!(furniture_hint(None, Some("div-gpt-ad-1234")), Hint::Strong);
     }
