@@ -16,4 +16,13 @@ for line in sys.stdin:
     rights = record["rights"]
     if rights:
         print("    rights: %s %s" % (rights.get("holder") or rights["statement"], rights.get("year") or ""))
+    entities = record.get("entities") or {}
+    for kind in ("people", "organizations", "places"):
+        if entities.get(kind):
+            print("    %s: %s" % (kind, ", ".join(entities[kind][:6])))
+    quotes = [q for q in record.get("quotes") or [] if q.get("speaker")]
+    if quotes:
+        print("    quote: %s — \"%s\"" % (quotes[0]["speaker"], quotes[0]["text"][:70]))
+    if record.get("keywords"):
+        print("    keywords: " + ", ".join(record["keywords"]))
     sys.stdout.flush()
