@@ -453,7 +453,7 @@ fn tag_run(
             .find(|len| gazetteer.titles.contains(&words[at..at + len].join(" ")));
         if let Some(len) = title {
             let name_start = at + len;
-            let name_len = person_words(&words[name_start..]);
+            let name_len = person_words(gazetteer, &words[name_start..]);
             if name_len > 0 {
                 push_person(&words[name_start..name_start + name_len], found, singles);
                 at = name_start + name_len;
@@ -469,7 +469,7 @@ fn tag_run(
         }
         // 3. A given name and a surname.
         if gazetteer.given.contains(word) {
-            let name_len = person_words(&words[at..]);
+            let name_len = person_words(gazetteer, &words[at..]);
             if name_len >= 2 && !ends_in_org_word(gazetteer, &words[at..at + name_len]) {
                 push_person(&words[at..at + name_len], found, singles);
                 at += name_len;
@@ -535,14 +535,14 @@ fn ends_in_org_word(gazetteer: &Gazetteer, words: &[&str]) -> bool {
 /// How many of `words` form a person's name: up to four capitalised words
 /// (particles and initials allowed inside), none a gazetteer name or a
 /// sentence word.
-fn person_words(words: &[&str]) -> usize {
+fn person_words(gazetteer: &Gazetteer, words: &[&str]) -> usize {
     let mut len = 0;
     for (index, word) in words.iter().enumerate().take(5) {
         let particle = PARTICLES.contains(word) && index > 0 && index + 1 < words.len();
         if !(capitalised(word) || particle) || NOT_NAME_WORDS.contains(word) {
             break;
         }
-        if index > 0 && GAZETTEER.names.contains_key(*word) && !particle {
+        if index > 0 && gazetteer.names.contains_key(*word) && !particle {
             break;
         }
         len = index + 1;

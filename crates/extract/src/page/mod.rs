@@ -474,27 +474,26 @@ fn element_hint(element: &scraper::node::Element) -> Hint {
     }
     // Sites with generated class names ("css-1x9q") name their components
     // in data attributes instead.
-    let names = [
+    furniture_hint(&[
         element.attr("class"),
+        element.id(),
         element.attr("data-testid"),
         element.attr("data-component"),
         element.attr("data-module"),
-    ];
-    let joined: String = names
-        .iter()
-        .flatten()
-        .copied()
-        .collect::<Vec<&str>>()
-        .join(" ");
-    furniture_hint(Some(joined.as_str()), element.id())
+    ])
 }
 
-/// What an element's class/id says about it.
-fn furniture_hint(class: Option<&str>, id: Option<&str>) -> Hint {
+/// What an element's class, id and component names (whitespace-separated
+/// tokens) say about it.
+fn furniture_hint(names: &[Option<&str>]) -> Hint {
     let mut strong = false;
     let mut weak = false;
     let mut positive = false;
-    for token in class.into_iter().flat_map(str::split_whitespace).chain(id) {
+    for token in names
+        .iter()
+        .flatten()
+        .flat_map(|name| name.split_whitespace())
+    {
         let token = token.to_ascii_lowercase();
         // Taxonomy and state classes ("tag-social", "category-comment",
         // "has-sidebar") describe the story, not the element.
@@ -1263,25 +1262,19 @@ mod tests {
 
     #[test]
     fn furniture_hints_read_words_not_substrings() {
-        assert_eq!(furniture_hint(Some("share-bar"), None), Hint::Strong);
-        assert_eq!(furniture_hint(Some("c-comments"), None), Hint::Strong);
+        assert_eq!(furniture_hint(&[Some("share-bar")]), Hint::Strong);
+        assert_eq!(furniture_hint(&[Some("c-comments")]), Hint::Strong);
         assert_eq!(
-            furniture_hint(
-                Some("post type-post tag-social-media category-comment"),
-                None
-            ),
+            furniture_hint(&[Some("post type-post tag-social-media category-comment")]),
             Hint::None
         );
         assert_eq!(
-            furniture_hint(Some("article-body has-sidebar"), None),
+            furniture_hint(&[Some("article-body has-sidebar")]),
             Hint::None
         );
-        assert_eq!(furniture_hint(Some("sidebar"), None), Hint::Weak);
-        assert_eq!(
-            furniture_hint(Some("gallery-page article"), None),
-            Hint::None
-        );
-        assert_eq!(furniture_hint(Some("headline"), None), Hint::None);
-        assert_eq!(furniture_hint(None, Some("div-gpt-ad-1234")), Hint::Strong);
+        assert_eq!(furniture_hint(&[Some("sidebar")]), Hint::Weak);
+        assert_eq!(furniture_hint(&[Some("gallery-page article")]), Hint::None);
+        assert_eq!(furniture_hint(&[Some("headline")]), Hint::None);
+        assert_eq!(furniture_hint(&[Some("div-gpt-ad-1234")]), Hint::Strong);
     }
 }
