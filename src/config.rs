@@ -78,6 +78,13 @@ pub struct KafkaSection {
     pub bootstrap_servers: String,
     /// The enriched article topic.
     pub topic: String,
+    /// Where records and items that can never be published go; default
+    /// `<topic>.dead-letter`.
+    #[serde(default)]
+    pub dead_letter_topic: Option<String>,
+    /// Largest dead letter, bytes; larger ones are shrunk.
+    #[serde(default = "default_dead_letter_max_bytes")]
+    pub dead_letter_max_bytes: usize,
     /// Client id shown in broker logs and quotas.
     #[serde(default = "default_client_id")]
     pub client_id: String,
@@ -112,6 +119,9 @@ pub struct KafkaSection {
 
 fn default_bootstrap_servers() -> String {
     "127.0.0.1:9092".to_owned()
+}
+const fn default_dead_letter_max_bytes() -> usize {
+    512 * 1024
 }
 fn default_client_id() -> String {
     "wirefeed".to_owned()
@@ -534,6 +544,8 @@ pub struct Settings {
     pub producer: ProducerConfig,
     /// In-flight bound.
     pub max_in_flight: NonZeroUsize,
+    /// Largest dead letter before it is shrunk, bytes.
+    pub dead_letter_max_bytes: usize,
     /// Start-up wait for the broker.
     pub startup_timeout: Duration,
     /// HTTP client settings.
@@ -552,6 +564,25 @@ pub struct Settings {
     pub schedule: ScheduleConfig,
     /// Article page fetches.
     pub pages: PagesConfig,
+    /// Fault injection for the daemon's own tests; never set from a config
+    /// file.
+    #[doc(hidden)]
+    pub fault_probe: Option<FaultProbe>,
+}
+
+/// A hook the pipeline calls with a stage or enrichment step name and the
+/// item's guid as that work starts, on the thread doing it. Tests make it
+/// panic to show what a bug at that point does to a running daemon.
+#[derive(Clone)]
+pub struct FaultProbe(pub Arc<ProbeFn>);
+
+/// The fault probe's function: (stage or step, guid).
+pub type ProbeFn = dyn Fn(&str, Option<&str>) + Send + Sync;
+
+impl std::fmt::Debug for FaultProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FaultProbe")
+    }
 }
 
 /// One validated feed.
@@ -666,10 +697,28 @@ impl FileConfig {
                 "must be greater than 0",
             ));
         }
+        let dead_letter_topic = self
+            .kafka
+            .dead_letter_topic
+            .clone()
+            .unwrap_or_else(|| format!("{}.dead-letter", self.kafka.topic));
+        if dead_letter_topic.trim().is_empty() || dead_letter_topic == self.kafka.topic {
+            return Err(invalid(
+                "kafka.dead_letter_topic",
+                "must be a topic name other than kafka.topic",
+            ));
+        }
+        if self.kafka.dead_letter_max_bytes < 1024 {
+            return Err(invalid(
+                "kafka.dead_letter_max_bytes",
+                "must be at least 1024",
+            ));
+        }
         let producer = ProducerConfig {
             bootstrap_servers: self.kafka.bootstrap_servers.clone(),
             client_id: self.kafka.client_id.clone(),
             topic: self.kafka.topic.clone(),
+            dead_letter_topic,
             delivery_timeout: Duration::from_secs(self.kafka.delivery_timeout_secs),
             linger: Duration::from_millis(self.kafka.linger_ms),
             compression: self.kafka.compression.clone(),
@@ -877,6 +926,7 @@ impl FileConfig {
             state_path: resolve(base_dir, &self.state.path),
             producer,
             max_in_flight: positive("kafka.max_in_flight", self.kafka.max_in_flight)?,
+            dead_letter_max_bytes: self.kafka.dead_letter_max_bytes,
             startup_timeout: Duration::from_secs(self.kafka.startup_timeout_secs.max(1)),
             http: HttpConfig {
                 page_allow,
@@ -887,6 +937,7 @@ impl FileConfig {
             workers,
             shutdown_timeout: Duration::from_secs(self.pipeline.shutdown_timeout_secs),
             feeds,
+            fault_probe: None,
         })
     }
 }

@@ -32,6 +32,9 @@ pub const KAFKA_DELIVERY_DURATION_SECONDS: &str = "wirefeed_kafka_delivery_durat
 pub const RECORD_SIZE_BYTES: &str = "wirefeed_record_size_bytes";
 /// Article page fetches, by outcome (`used`, `not_better`, `refused`, `failed`).
 pub const PAGE_FETCHES_TOTAL: &str = "wirefeed_page_fetches_total";
+/// Records and items sent to the dead-letter topic, by `stage` (`publish`:
+/// refused by the broker; `process`: processing panicked).
+pub const DEAD_LETTERS_TOTAL: &str = "wirefeed_dead_letters_total";
 /// Enrichment steps that failed (panicked) and were left out of a record, by step.
 pub const ENRICHMENT_FAILURES_TOTAL: &str = "wirefeed_enrichment_failures_total";
 
@@ -121,4 +124,9 @@ pub fn enrichment_failed(step: &str) {
         _ => "other",
     };
     metrics::counter!(ENRICHMENT_FAILURES_TOTAL, "step" => step).increment(1);
+}
+
+/// Counts a dead letter the broker acknowledged.
+pub fn dead_lettered(stage: &'static str) {
+    metrics::counter!(DEAD_LETTERS_TOTAL, "stage" => stage).increment(1);
 }

@@ -14,6 +14,11 @@
 //! reach Kafka is fetched and offered again at the next poll instead of
 //! hiding behind a `304`.
 //!
+//! Dead letters: a record the broker can never take (too large, rejected)
+//! and an item whose processing panicked go to the dead-letter topic with
+//! the reason; the item then counts as settled, so the document's
+//! validators are stored and the rest of the feed flows on.
+//!
 //! Versions: a worker compares the record's content hash with the latest
 //! version known — the one in flight, else the one in the state store — and
 //! either drops it as unchanged or gives it the next version. The state
@@ -35,11 +40,11 @@ use url::Url;
 use wirefeed_extract::{Cleaner, PageInput};
 use wirefeed_formats::{FeedHints, ParseLimits};
 use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher};
-use wirefeed_model::{ArticleSource, RawItem, Record, StoryId};
+use wirefeed_model::{ArticleSource, DEAD_LETTER_SCHEMA, DeadLetter, RawItem, Record, StoryId};
 use wirefeed_sources::{FetchOutcome, Fetcher, SpoolDir, Validators};
 use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 
-use crate::config::{Feed, Settings};
+use crate::config::{FaultProbe, Feed, Settings};
 use crate::metrics::{self, Stage};
 use crate::process::{DocumentContext, normalize_item, page_wanted};
 use crate::schedule::{Jitter, ScheduleConfig, adapt_interval, next_delay, skip_forward};
@@ -68,6 +73,8 @@ pub struct RunSummary {
     pub unchanged: u64,
     /// Items that could not become records (e.g. empty).
     pub rejected: u64,
+    /// Records and items sent to the dead-letter topic instead.
+    pub dead_lettered: u64,
     /// Records not acknowledged (delivery failed, or the run stopped first).
     pub undelivered: u64,
     /// Whether the shutdown drain finished before its deadline.
@@ -77,11 +84,12 @@ pub struct RunSummary {
 impl RunSummary {
     /// Returns the process exit code: 0 when every poll worked and every
     /// record was delivered, 2 when polls or items failed but every record
-    /// made was delivered, 3 when records were not delivered.
+    /// made was delivered (or dead-lettered), 3 when records were not
+    /// delivered.
     pub fn exit_code(&self) -> u8 {
         if self.undelivered > 0 || !self.drained {
             3
-        } else if self.polls_failed > 0 || self.rejected > 0 {
+        } else if self.polls_failed > 0 || self.rejected > 0 || self.dead_lettered > 0 {
             2
         } else {
             0
@@ -97,6 +105,7 @@ struct Stats {
     published: AtomicU64,
     unchanged: AtomicU64,
     rejected: AtomicU64,
+    dead_lettered: AtomicU64,
     undelivered: AtomicU64,
 }
 
@@ -124,6 +133,7 @@ impl Stats {
             published: self.published.load(Ordering::Relaxed),
             unchanged: self.unchanged.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
+            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
             undelivered: self.undelivered.load(Ordering::Relaxed),
             drained,
         }
@@ -139,6 +149,8 @@ enum ItemOutcome {
     Unchanged,
     /// Could never become a record (bad item); retrying will not help.
     Rejected,
+    /// Can never be published; went to the dead-letter topic instead.
+    DeadLettered,
     /// Not delivered or not committed; must be offered again.
     Failed,
 }
@@ -150,8 +162,81 @@ struct WorkItem {
 }
 
 struct PublishItem {
-    record: Record,
+    outgoing: Outgoing,
     ack: oneshot::Sender<ItemOutcome>,
+}
+
+/// What the publisher sends.
+enum Outgoing {
+    /// A record, to the record topic.
+    Record(Box<Record>),
+    /// A dead letter, to the dead-letter topic.
+    Dead(Box<DeadJob>),
+}
+
+/// A dead letter and what to remember once the broker has it, so the same
+/// content is not dead-lettered again at the next poll.
+struct DeadJob {
+    letter: DeadLetter,
+    settle: DeadSettle,
+}
+
+enum DeadSettle {
+    /// A record's version: stored as the story's latest, marked dead.
+    Story(Published),
+    /// An item that never became a record, by fingerprint.
+    Item(String),
+}
+
+/// An item's fingerprint: its feed and everything the parser gave.
+fn item_fingerprint(feed_id: &wirefeed_model::FeedId, raw: &RawItem) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(feed_id.as_str().as_bytes());
+    hasher.update([0]);
+    // A raw item is strings, dates and lists: it always serializes.
+    hasher.update(serde_json::to_vec(raw).unwrap_or_default());
+    format!("{feed_id}:{}", hex::encode(&hasher.finalize()[..16]))
+}
+
+/// A dead letter for an item whose processing panicked.
+fn panicked_item(
+    stage: &str,
+    feed_id: &wirefeed_model::FeedId,
+    topic: &str,
+    raw: RawItem,
+    error: String,
+) -> DeadLetter {
+    DeadLetter {
+        schema: DEAD_LETTER_SCHEMA,
+        reason: format!("{stage} panicked on an item of feed {feed_id}: {error}"),
+        error_type: "panic".to_owned(),
+        stage: stage.to_owned(),
+        topic: topic.to_owned(),
+        feed_id: feed_id.clone(),
+        id: None,
+        version: None,
+        guid: raw.guid.clone(),
+        url: raw.url.clone(),
+        title: raw.title.clone(),
+        dead_at: chrono::Utc::now(),
+        shrunk: false,
+        original_bytes: None,
+        record: None,
+        item: Some(raw),
+    }
+}
+
+/// The text of a panic caught by `spawn_blocking`.
+fn panic_text(err: tokio::task::JoinError) -> String {
+    match err.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned()),
+        Err(err) => err.to_string(),
+    }
 }
 
 /// The latest version of each story handed to the publisher and not yet
@@ -236,16 +321,19 @@ pub async fn run(
             settings.pages.max_concurrent.get(),
         )),
     });
+    let shared = Arc::new(WorkerShared {
+        publish_tx: publish_tx.clone(),
+        versions: versions.clone(),
+        stats: stats.clone(),
+        pages,
+        topic: publisher.topic().to_owned(),
+        probe: settings.fault_probe.clone(),
+    });
     let mut workers = JoinSet::new();
     for _ in 0..settings.workers.get() {
-        workers.spawn(worker(
-            work_rx.clone(),
-            publish_tx.clone(),
-            versions.clone(),
-            stats.clone(),
-            pages.clone(),
-        ));
+        workers.spawn(worker(work_rx.clone(), shared.clone()));
     }
+    drop(shared);
     drop(publish_tx);
     let publisher_task = tokio::spawn(publish_loop(
         publish_rx,
@@ -254,6 +342,7 @@ pub async fn run(
         state.clone(),
         stats.clone(),
         settings.max_in_flight.get(),
+        settings.dead_letter_max_bytes,
     ));
 
     info!(
@@ -326,6 +415,7 @@ pub async fn run(
         published = summary.published,
         unchanged = summary.unchanged,
         rejected = summary.rejected,
+        dead_lettered = summary.dead_lettered,
         undelivered = summary.undelivered,
         "wirefeed stopped"
     );
@@ -422,7 +512,19 @@ struct PollReport {
 }
 
 /// Item counts of a successful poll; `None` when the feed was unchanged.
-type PollCounts = Option<(usize, usize, usize, usize, usize)>;
+type PollCounts = Option<ItemCounts>;
+
+/// What became of the items of one document.
+#[derive(Debug, Clone, Copy, Default)]
+struct ItemCounts {
+    items: usize,
+    published: usize,
+    unchanged: usize,
+    rejected: usize,
+    dead_lettered: usize,
+    /// Not delivered: the document must be offered again.
+    failed: usize,
+}
 
 struct PollFailure {
     stage: &'static str,
@@ -498,13 +600,14 @@ impl Poller {
             let delay = (due - now).to_std().unwrap_or(delay);
             self.record(before, &report, error_streak, delay, interval);
             match &report.result {
-                Ok(Some((items, published, unchanged, rejected, failed))) => info!(
+                Ok(Some(counts)) => info!(
                     feed_id = %feed.id,
-                    items,
-                    published,
-                    unchanged,
-                    rejected,
-                    failed,
+                    items = counts.items,
+                    published = counts.published,
+                    unchanged = counts.unchanged,
+                    rejected = counts.rejected,
+                    dead_lettered = counts.dead_lettered,
+                    failed = counts.failed,
                     next_poll_secs = delay.as_secs(),
                     "feed polled"
                 ),
@@ -584,7 +687,7 @@ impl Poller {
             .map_or(configured, Duration::from_secs)
             .clamp(lower, upper);
         match &report.result {
-            Ok(Some((_, published, ..))) => adapt_interval(current, *published > 0, lower, upper),
+            Ok(Some(counts)) => adapt_interval(current, counts.published > 0, lower, upper),
             Ok(None) => adapt_interval(current, false, lower, upper),
             Err(_) => current,
         }
@@ -713,7 +816,7 @@ impl Poller {
                 });
             }
         };
-        let failed_items = counts.4;
+        let failed_items = counts.failed;
         Some(PollReport {
             result: Ok(Some(counts)),
             fresh_for: document.fresh_for,
@@ -733,7 +836,7 @@ impl Poller {
         base_url: &Url,
         feed_url: &Url,
         fetched_at: chrono::DateTime<chrono::Utc>,
-    ) -> Option<Result<((usize, usize, usize, usize, usize), FeedHints), PollFailure>> {
+    ) -> Option<Result<(ItemCounts, FeedHints), PollFailure>> {
         let feed = &self.feed;
         let failure = |error_type, error: String| PollFailure {
             stage: "parse",
@@ -819,11 +922,16 @@ impl Poller {
         let published = count(ItemOutcome::Published);
         let unchanged = count(ItemOutcome::Unchanged);
         let rejected = count(ItemOutcome::Rejected);
-        let failed_items = item_count - published - unchanged - rejected;
-        Some(Ok((
-            (item_count, published, unchanged, rejected, failed_items),
-            hints,
-        )))
+        let dead_lettered = count(ItemOutcome::DeadLettered);
+        let counts = ItemCounts {
+            items: item_count,
+            published,
+            unchanged,
+            rejected,
+            dead_lettered,
+            failed: item_count - published - unchanged - rejected - dead_lettered,
+        };
+        Some(Ok((counts, hints)))
     }
 
     /// Takes the complete files of a spool folder, publishes each, and
@@ -891,15 +999,16 @@ impl Poller {
             }),
         };
         let outcome = match result {
-            Ok(((items, published, unchanged, rejected, 0), _)) => {
+            Ok((counts, _)) if counts.failed == 0 => {
                 match spool.mark_done(file) {
                     Ok(moved) => info!(
                         feed_id = %feed.id,
                         file = %moved.display(),
-                        items,
-                        published,
-                        unchanged,
-                        rejected,
+                        items = counts.items,
+                        published = counts.published,
+                        unchanged = counts.unchanged,
+                        rejected = counts.rejected,
+                        dead_lettered = counts.dead_lettered,
                         "spool file processed"
                     ),
                     Err(err) => {
@@ -908,7 +1017,7 @@ impl Poller {
                 }
                 true
             }
-            Ok(((items, _, _, _, failed), _)) => {
+            Ok((ItemCounts { items, failed, .. }, _)) => {
                 warn!(
                     feed_id = %feed.id,
                     file = %file.display(),
@@ -975,16 +1084,53 @@ impl PageFetching {
     }
 }
 
-/// A worker: takes items off the queue, normalizes them (CPU work on the
-/// blocking pool), hands items that want their article page to a page
-/// task (bounded by `pages.max_concurrent`, so a slow site holds no
-/// worker), and finishes the others itself.
-async fn worker(
-    work_rx: Arc<tokio::sync::Mutex<mpsc::Receiver<WorkItem>>>,
+/// What every worker shares.
+struct WorkerShared {
     publish_tx: mpsc::Sender<PublishItem>,
     versions: Arc<Versions>,
     stats: Arc<Stats>,
     pages: Arc<PageFetching>,
+    /// The record topic, named in dead letters.
+    topic: String,
+    probe: Option<FaultProbe>,
+}
+
+impl WorkerShared {
+    /// Calls the fault probe, when one is set.
+    fn probe(&self, point: &str, guid: Option<&str>) {
+        if let Some(FaultProbe(probe)) = &self.probe {
+            probe(point, guid);
+        }
+    }
+
+    /// Hands a dead letter for an item to the publisher; the publisher
+    /// answers `ack` once the broker has it.
+    async fn dead_letter(
+        &self,
+        letter: DeadLetter,
+        fingerprint: String,
+        ack: oneshot::Sender<ItemOutcome>,
+    ) {
+        let outgoing = Outgoing::Dead(Box::new(DeadJob {
+            letter,
+            settle: DeadSettle::Item(fingerprint),
+        }));
+        if let Err(unsent) = self.publish_tx.send(PublishItem { outgoing, ack }).await {
+            warn!("publisher stopped; dead letter not sent");
+            let _ = unsent.0.ack.send(ItemOutcome::Failed);
+        }
+    }
+}
+
+/// A worker: takes items off the queue, normalizes them (CPU work on the
+/// blocking pool), hands items that want their article page to a page
+/// task (bounded by `pages.max_concurrent`, so a slow site holds no
+/// worker), and finishes the others itself. An item whose processing
+/// panics goes to the dead-letter topic; its fingerprint is remembered so
+/// the same item is not dead-lettered again at every poll.
+async fn worker(
+    work_rx: Arc<tokio::sync::Mutex<mpsc::Receiver<WorkItem>>>,
+    shared: Arc<WorkerShared>,
 ) {
     loop {
         let next = work_rx.lock().await.recv().await;
@@ -993,39 +1139,63 @@ async fn worker(
         };
         let guid = raw.guid.clone();
         let feed_id = ctx.source.feed_id.clone();
+        let fingerprint = item_fingerprint(&feed_id, &raw);
+        let kept = raw.clone();
         let job_ctx = ctx.clone();
-        let normalized = tokio::task::spawn_blocking(move || normalize_item(raw, &job_ctx)).await;
+        let job_shared = shared.clone();
+        let job_fingerprint = fingerprint.clone();
+        let normalized = tokio::task::spawn_blocking(move || {
+            if job_shared
+                .versions
+                .state
+                .is_dead_item(&job_fingerprint)
+                .unwrap_or(false)
+            {
+                return None;
+            }
+            job_shared.probe("normalize", raw.guid.as_deref());
+            Some(normalize_item(raw, &job_ctx))
+        })
+        .await;
         let article = match normalized {
-            Ok(Ok(article)) => article,
-            Ok(Err(err)) => {
+            Ok(Some(Ok(article))) => article,
+            Ok(None) => {
+                debug!(feed_id = %feed_id, guid = ?guid, "item was dead-lettered before; skipped");
+                metrics::item_unchanged();
+                Stats::add(&shared.stats.unchanged, 1);
+                let _ = ack.send(ItemOutcome::Unchanged);
+                continue;
+            }
+            Ok(Some(Err(err))) => {
                 metrics::error(Stage::Normalize, err.error_type());
                 warn!(feed_id = %feed_id, guid = ?guid, error = %err, "item rejected");
-                Stats::add(&stats.rejected, 1);
+                Stats::add(&shared.stats.rejected, 1);
                 let _ = ack.send(ItemOutcome::Rejected);
                 continue;
             }
             Err(err) => {
+                let error = panic_text(err);
                 metrics::error(Stage::Normalize, "panic");
-                error!(feed_id = %feed_id, guid = ?guid, error = %err, "item normalization panicked");
-                Stats::add(&stats.rejected, 1);
-                let _ = ack.send(ItemOutcome::Rejected);
+                error!(feed_id = %feed_id, guid = ?guid, error = %error, "item normalization panicked; sending it to the dead-letter topic");
+                let letter = panicked_item("normalize", &feed_id, &shared.topic, kept, error);
+                shared.dead_letter(letter, fingerprint, ack).await;
                 continue;
             }
         };
         let job = Finish {
             article,
+            raw: kept,
+            fingerprint,
             ctx,
             ack,
-            publish_tx: publish_tx.clone(),
-            versions: versions.clone(),
-            stats: stats.clone(),
+            shared: shared.clone(),
         };
         match page_wanted(&job.article, &job.ctx) {
             Some(url) => {
-                let Ok(slot) = pages.slots.clone().acquire_owned().await else {
+                let Ok(slot) = shared.pages.slots.clone().acquire_owned().await else {
                     return;
                 };
-                let pages = pages.clone();
+                let pages = shared.pages.clone();
                 tokio::spawn(async move {
                     let page = pages.fetch(&job.ctx.source.feed_id, url).await;
                     drop(slot);
@@ -1041,28 +1211,33 @@ async fn worker(
 /// blocking pool, then the publisher.
 struct Finish {
     article: wirefeed_model::Article,
+    /// The item as parsed, for a dead letter should enrichment panic.
+    raw: RawItem,
+    fingerprint: String,
     ctx: Arc<DocumentContext>,
     ack: oneshot::Sender<ItemOutcome>,
-    publish_tx: mpsc::Sender<PublishItem>,
-    versions: Arc<Versions>,
-    stats: Arc<Stats>,
+    shared: Arc<WorkerShared>,
 }
 
 impl Finish {
     async fn run(self, page: PageInput) {
         let Finish {
             article,
+            raw,
+            fingerprint,
             ctx,
             ack,
-            publish_tx,
-            versions,
-            stats,
+            shared,
         } = self;
         let guid = article.guid.clone();
         let feed_id = ctx.source.feed_id.clone();
+        let job_shared = shared.clone();
         let decided = tokio::task::spawn_blocking(move || {
-            let mut record = wirefeed_extract::enrich(article, page, &ctx.cleaner);
-            let publish = versions.assign(&mut record)?;
+            let guid = article.guid.clone();
+            job_shared.probe("enrich", guid.as_deref());
+            let probe = |step: &str| job_shared.probe(step, guid.as_deref());
+            let mut record = wirefeed_extract::enrich_probed(article, page, &ctx.cleaner, &probe);
+            let publish = job_shared.versions.assign(&mut record)?;
             Ok::<_, StateError>(publish.then_some(record))
         })
         .await;
@@ -1075,14 +1250,19 @@ impl Finish {
                     metrics::enrichment_failed(&failure.step);
                     error!(feed_id = %feed_id, id = %record.id, step = %failure.step, error = %failure.error, "enrichment step failed; published without it");
                 }
-                if publish_tx.send(PublishItem { record, ack }).await.is_err() {
+                let item = PublishItem {
+                    outgoing: Outgoing::Record(Box::new(record)),
+                    ack,
+                };
+                if let Err(unsent) = shared.publish_tx.send(item).await {
                     warn!(feed_id = %feed_id, "publisher stopped; item not published");
+                    let _ = unsent.0.ack.send(ItemOutcome::Failed);
                 }
                 return;
             }
             Ok(Ok(None)) => {
                 metrics::item_unchanged();
-                Stats::add(&stats.unchanged, 1);
+                Stats::add(&shared.stats.unchanged, 1);
                 ItemOutcome::Unchanged
             }
             Ok(Err(err)) => {
@@ -1091,10 +1271,12 @@ impl Finish {
                 ItemOutcome::Failed
             }
             Err(err) => {
+                let error = panic_text(err);
                 metrics::error(Stage::Normalize, "panic");
-                error!(feed_id = %feed_id, guid = ?guid, error = %err, "item processing panicked");
-                Stats::add(&stats.rejected, 1);
-                ItemOutcome::Rejected
+                error!(feed_id = %feed_id, guid = ?guid, error = %error, "item processing panicked; sending it to the dead-letter topic");
+                let letter = panicked_item("enrich", &feed_id, &shared.topic, raw, error);
+                shared.dead_letter(letter, fingerprint, ack).await;
+                return;
             }
         };
         // The poller may have stopped waiting (shutdown); nothing to tell.
@@ -1111,16 +1293,37 @@ fn page_outcome(outcome: wirefeed_model::PageOutcome) -> &'static str {
     }
 }
 
+/// What an in-flight send was, for settling it.
+enum Sent {
+    /// A record: its version and content hash, and the payload, kept to
+    /// build a dead letter should the broker refuse it for good.
+    Record {
+        id: StoryId,
+        version: u32,
+        content_hash: String,
+        feed_id: wirefeed_model::FeedId,
+        guid: Option<String>,
+        url: Option<String>,
+        title: String,
+        payload: Vec<u8>,
+    },
+    /// A dead letter and what to remember once it is delivered.
+    Dead(DeadSettle),
+}
+
 struct Delivered {
-    id: StoryId,
-    version: u32,
-    content_hash: String,
+    sent: Sent,
     size: usize,
     elapsed: Duration,
     result: Result<DeliveryReceipt, PublishError>,
     ack: oneshot::Sender<ItemOutcome>,
 }
 
+/// Sends records (and dead letters) with at most `max_in_flight` awaiting
+/// their delivery reports, and settles reports in batches. A record the
+/// broker can never take (too large, rejected) becomes a dead letter; the
+/// rest flow on.
+#[allow(clippy::too_many_arguments)]
 async fn publish_loop(
     mut publish_rx: mpsc::Receiver<PublishItem>,
     publisher: Arc<Publisher>,
@@ -1128,10 +1331,28 @@ async fn publish_loop(
     state: Arc<StateStore>,
     stats: Arc<Stats>,
     max_in_flight: usize,
+    dead_letter_max_bytes: usize,
 ) {
     let mut in_flight = FuturesUnordered::new();
+    let mut dead_letters: Vec<PublishItem> = Vec::new();
     let mut receiving = true;
     loop {
+        // Dead letters born from refused records go first: they hold acks
+        // their pollers wait for.
+        while let Some(item) = dead_letters.pop() {
+            if let Some(pending) = send(
+                item,
+                &publisher,
+                &versions,
+                &stats,
+                dead_letter_max_bytes,
+                &mut dead_letters,
+            )
+            .await
+            {
+                in_flight.push(pending);
+            }
+        }
         if !receiving && in_flight.is_empty() {
             return;
         }
@@ -1142,84 +1363,260 @@ async fn publish_loop(
                 while let Some(Some(more)) = futures::FutureExt::now_or_never(in_flight.next()) {
                     batch.push(more);
                 }
-                settle_batch(batch, &versions, &state, &stats).await;
+                dead_letters.extend(
+                    settle_batch(batch, publisher.topic(), &versions, &state, &stats).await,
+                );
             }
             next = publish_rx.recv(), if receiving && in_flight.len() < max_in_flight => {
-                let Some(PublishItem { record, ack }) = next else {
+                let Some(item) = next else {
                     receiving = false;
                     continue;
                 };
-                let payload = match serde_json::to_vec(&record) {
-                    Ok(payload) => payload,
-                    Err(err) => {
-                        metrics::error(Stage::Publish, "serialize");
-                        error!(story_id = %record.id, error = %err, "cannot serialize record");
-                        versions.settle(&record.id, record.version);
-                        Stats::add(&stats.undelivered, 1);
-                        let _ = ack.send(ItemOutcome::Failed);
-                        continue;
-                    }
-                };
-                let headers = wirefeed_kafka::record_headers(&record);
-                let started = Instant::now();
-                match publisher.enqueue(record.id.as_str(), &payload, &headers).await {
-                    Ok(pending) => {
-                        let size = payload.len();
-                        in_flight.push(async move {
-                            let result = pending.wait().await;
-                            Delivered {
-                                id: record.id,
-                                version: record.version,
-                                content_hash: record.content_hash,
-                                size,
-                                elapsed: started.elapsed(),
-                                result,
-                                ack,
-                            }
-                        });
-                    }
-                    Err(err) => {
-                        metrics::error(Stage::Publish, err.error_type());
-                        error!(
-                            story_id = %record.id,
-                            version = record.version,
-                            error_type = err.error_type(),
-                            error = %err,
-                            "record not accepted by the producer"
-                        );
-                        versions.settle(&record.id, record.version);
-                        Stats::add(&stats.undelivered, 1);
-                        let _ = ack.send(ItemOutcome::Failed);
-                    }
+                if let Some(pending) =
+                    send(item, &publisher, &versions, &stats, dead_letter_max_bytes, &mut dead_letters).await
+                {
+                    in_flight.push(pending);
                 }
             }
         }
     }
 }
 
-/// Commits a batch of delivery results: acknowledged ones in one state
-/// transaction, then tells each poller its item's outcome.
+type InFlight = std::pin::Pin<Box<dyn std::future::Future<Output = Delivered> + Send>>;
+
+/// Hands one record or dead letter to the producer. Returns the future of
+/// its delivery report, or `None` when it was settled at once (refused by
+/// the producer: a permanent refusal becomes a dead letter in
+/// `dead_letters`).
+async fn send(
+    item: PublishItem,
+    publisher: &Arc<Publisher>,
+    versions: &Arc<Versions>,
+    stats: &Arc<Stats>,
+    dead_letter_max_bytes: usize,
+    dead_letters: &mut Vec<PublishItem>,
+) -> Option<InFlight> {
+    let PublishItem { outgoing, ack } = item;
+    let started = Instant::now();
+    match outgoing {
+        Outgoing::Record(record) => {
+            let record = *record;
+            let payload = match serde_json::to_vec(&record) {
+                Ok(payload) => payload,
+                Err(err) => {
+                    metrics::error(Stage::Publish, "serialize");
+                    error!(story_id = %record.id, error = %err, "cannot serialize record");
+                    versions.settle(&record.id, record.version);
+                    Stats::add(&stats.undelivered, 1);
+                    let _ = ack.send(ItemOutcome::Failed);
+                    return None;
+                }
+            };
+            let headers = wirefeed_kafka::record_headers(&record);
+            let enqueued = publisher
+                .enqueue(record.id.as_str(), &payload, &headers)
+                .await;
+            let sent = Sent::Record {
+                id: record.id,
+                version: record.version,
+                content_hash: record.content_hash,
+                feed_id: record.source.feed_id,
+                guid: record.guid,
+                url: record.url,
+                title: record.title,
+                payload,
+            };
+            match enqueued {
+                Ok(pending) => Some(Box::pin(async move {
+                    let result = pending.wait().await;
+                    let size = match &sent {
+                        Sent::Record { payload, .. } => payload.len(),
+                        Sent::Dead(_) => 0,
+                    };
+                    Delivered {
+                        sent,
+                        size,
+                        elapsed: started.elapsed(),
+                        result,
+                        ack,
+                    }
+                })),
+                Err(err) => {
+                    let delivered = Delivered {
+                        sent,
+                        size: 0,
+                        elapsed: started.elapsed(),
+                        result: Err(err),
+                        ack,
+                    };
+                    if let Some(dead) =
+                        settle_failed_record(delivered, publisher.topic(), versions, stats)
+                    {
+                        dead_letters.push(dead);
+                    }
+                    None
+                }
+            }
+        }
+        Outgoing::Dead(job) => {
+            let DeadJob { letter, settle } = *job;
+            let payload = letter.to_payload(dead_letter_max_bytes);
+            let key = wirefeed_kafka::dead_letter_key(&letter);
+            let headers = wirefeed_kafka::dead_letter_headers(&letter);
+            match publisher
+                .enqueue_dead_letter(&key, &payload.bytes, &headers)
+                .await
+            {
+                Ok(pending) => {
+                    let size = payload.bytes.len();
+                    Some(Box::pin(async move {
+                        let result = pending.wait().await;
+                        Delivered {
+                            sent: Sent::Dead(settle),
+                            size,
+                            elapsed: started.elapsed(),
+                            result,
+                            ack,
+                        }
+                    }))
+                }
+                Err(err) => {
+                    metrics::error(Stage::Publish, err.error_type());
+                    error!(key = %key, error = %err, "dead letter not accepted by the producer");
+                    if let DeadSettle::Story(published) = &settle {
+                        versions.settle(&published.id, published.state.version);
+                    }
+                    Stats::add(&stats.undelivered, 1);
+                    let _ = ack.send(ItemOutcome::Failed);
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Settles a record the broker (or producer) did not take. A permanent
+/// refusal is turned into a dead letter, returned for sending; anything
+/// else fails the item, so its poller offers it again.
+fn settle_failed_record(
+    delivered: Delivered,
+    topic: &str,
+    versions: &Arc<Versions>,
+    stats: &Arc<Stats>,
+) -> Option<PublishItem> {
+    let Delivered {
+        sent, result, ack, ..
+    } = delivered;
+    let Sent::Record {
+        id,
+        version,
+        content_hash,
+        feed_id,
+        guid,
+        url,
+        title,
+        payload,
+    } = sent
+    else {
+        return None;
+    };
+    let Err(err) = result else {
+        return None;
+    };
+    metrics::error(Stage::Publish, err.error_type());
+    if !err.is_permanent() {
+        error!(
+            story_id = %id,
+            version,
+            error_type = err.error_type(),
+            error = %err,
+            "record delivery failed; offered again at the next poll"
+        );
+        versions.settle(&id, version);
+        Stats::add(&stats.undelivered, 1);
+        let _ = ack.send(ItemOutcome::Failed);
+        return None;
+    }
+    error!(
+        story_id = %id,
+        version,
+        error_type = err.error_type(),
+        error = %err,
+        bytes = payload.len(),
+        "record can never be delivered; sending it to the dead-letter topic"
+    );
+    let letter = DeadLetter {
+        schema: DEAD_LETTER_SCHEMA,
+        reason: err.to_string(),
+        error_type: err.error_type().to_owned(),
+        stage: "publish".to_owned(),
+        topic: topic.to_owned(),
+        feed_id,
+        id: Some(id.clone()),
+        version: Some(version),
+        guid,
+        url,
+        title: Some(title),
+        dead_at: chrono::Utc::now(),
+        shrunk: false,
+        original_bytes: None,
+        record: serde_json::from_slice(&payload).ok(),
+        item: None,
+    };
+    let settle = DeadSettle::Story(Published {
+        id,
+        state: StoryState {
+            version,
+            content_hash,
+            published_at: chrono::Utc::now().timestamp(),
+            dead_lettered: true,
+        },
+    });
+    Some(PublishItem {
+        outgoing: Outgoing::Dead(Box::new(DeadJob { letter, settle })),
+        ack,
+    })
+}
+
+/// Commits a batch of delivery results: acknowledged records and dead
+/// letters in one state transaction, then tells each poller its item's
+/// outcome. Returns the dead letters of records refused for good.
 async fn settle_batch(
     batch: Vec<Delivered>,
+    topic: &str,
     versions: &Arc<Versions>,
     state: &Arc<StateStore>,
     stats: &Arc<Stats>,
-) {
+) -> Vec<PublishItem> {
     let now = chrono::Utc::now().timestamp();
-    let receipts: Vec<Published> = batch
-        .iter()
-        .filter(|delivered| delivered.result.is_ok())
-        .map(|delivered| Published {
-            id: delivered.id.clone(),
-            state: StoryState {
-                version: delivered.version,
-                content_hash: delivered.content_hash.clone(),
-                published_at: now,
-            },
-        })
-        .collect();
+    let mut receipts: Vec<Published> = Vec::new();
+    let mut dead_items: Vec<String> = Vec::new();
+    for delivered in batch.iter().filter(|delivered| delivered.result.is_ok()) {
+        match &delivered.sent {
+            Sent::Record {
+                id,
+                version,
+                content_hash,
+                ..
+            } => receipts.push(Published {
+                id: id.clone(),
+                state: StoryState {
+                    version: *version,
+                    content_hash: content_hash.clone(),
+                    published_at: now,
+                    dead_lettered: false,
+                },
+            }),
+            Sent::Dead(DeadSettle::Story(published)) => receipts.push(published.clone()),
+            Sent::Dead(DeadSettle::Item(fingerprint)) => dead_items.push(fingerprint.clone()),
+        }
+    }
     let store = state.clone();
-    let committed = tokio::task::spawn_blocking(move || store.commit_published(&receipts)).await;
+    let committed = tokio::task::spawn_blocking(move || {
+        store.commit_published(&receipts)?;
+        store.commit_dead_items(&dead_items, now)
+    })
+    .await;
     let commit_ok = match committed {
         Ok(Ok(())) => true,
         Ok(Err(err)) => {
@@ -1233,38 +1630,57 @@ async fn settle_batch(
             false
         }
     };
+    let mut dead_letters = Vec::new();
     for delivered in batch {
-        versions.settle(&delivered.id, delivered.version);
-        let outcome = match &delivered.result {
-            Ok(receipt) if commit_ok => {
-                metrics::record_published(delivered.version, delivered.elapsed, delivered.size);
+        if let Sent::Record { id, version, .. } = &delivered.sent {
+            versions.settle(id, *version);
+        }
+        if let Sent::Dead(DeadSettle::Story(published)) = &delivered.sent {
+            versions.settle(&published.id, published.state.version);
+        }
+        match (&delivered.sent, &delivered.result) {
+            (Sent::Record { .. }, Err(_)) => {
+                if let Some(dead) = settle_failed_record(delivered, topic, versions, stats) {
+                    dead_letters.push(dead);
+                }
+            }
+            (_, Ok(_)) if !commit_ok => {
+                Stats::add(&stats.undelivered, 1);
+                let _ = delivered.ack.send(ItemOutcome::Failed);
+            }
+            (Sent::Record { id, version, .. }, Ok(receipt)) => {
+                metrics::record_published(*version, delivered.elapsed, delivered.size);
                 Stats::add(&stats.published, 1);
                 debug!(
-                    story_id = %delivered.id,
-                    version = delivered.version,
+                    story_id = %id,
+                    version,
                     partition = receipt.partition,
                     offset = receipt.offset,
                     "record delivered"
                 );
-                ItemOutcome::Published
+                let _ = delivered.ack.send(ItemOutcome::Published);
             }
-            Ok(_) => {
-                Stats::add(&stats.undelivered, 1);
-                ItemOutcome::Failed
-            }
-            Err(err) => {
-                metrics::error(Stage::Publish, err.error_type());
-                error!(
-                    story_id = %delivered.id,
-                    version = delivered.version,
-                    error_type = err.error_type(),
-                    error = %err,
-                    "record delivery failed"
+            (Sent::Dead(settle), Ok(receipt)) => {
+                let stage = match settle {
+                    DeadSettle::Story(_) => "publish",
+                    DeadSettle::Item(_) => "process",
+                };
+                metrics::dead_lettered(stage);
+                Stats::add(&stats.dead_lettered, 1);
+                info!(
+                    partition = receipt.partition,
+                    offset = receipt.offset,
+                    "dead letter delivered"
                 );
-                Stats::add(&stats.undelivered, 1);
-                ItemOutcome::Failed
+                let _ = delivered.ack.send(ItemOutcome::DeadLettered);
             }
-        };
-        let _ = delivered.ack.send(outcome);
+            (Sent::Dead(_), Err(err)) => {
+                metrics::error(Stage::Publish, err.error_type());
+                error!(error_type = err.error_type(), error = %err, "dead letter delivery failed; the item is offered again at the next poll");
+                Stats::add(&stats.undelivered, 1);
+                let _ = delivered.ack.send(ItemOutcome::Failed);
+            }
+        }
     }
+    dead_letters
 }

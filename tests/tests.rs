@@ -3,6 +3,7 @@
 
 mod access;
 mod cli;
+mod deadletter;
 mod fulltext;
 mod hostile;
 mod pipeline;

@@ -57,6 +57,27 @@ pub fn require_broker() {
     }
 }
 
+/// Creates `topic` with `partitions` and topic-level `configs` (e.g.
+/// `max.message.bytes`), before a daemon would create it with defaults.
+pub async fn create_topic(topic: &str, partitions: i32, configs: &[(&str, &str)]) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    let mut new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    for (key, value) in configs {
+        new_topic = new_topic.set(key, value);
+    }
+    let results = admin
+        .create_topics([&new_topic], &AdminOptions::new())
+        .await
+        .unwrap();
+    for result in results {
+        result.unwrap();
+    }
+}
+
 /// Records on `topic` right now: the sum over partitions of high − low
 /// watermark. Exact, so "nothing new was published" needs no waiting.
 pub fn topic_record_count(topic: &str) -> i64 {
@@ -120,6 +141,23 @@ pub fn assert_valid_record(record: &Value) {
     assert!(
         errors.is_empty(),
         "record does not match the schema: {errors:#?}\n{record:#}"
+    );
+}
+
+/// Validates a dead letter against the repository's JSON Schema.
+pub fn assert_valid_dead_letter(letter: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("schema/wirefeed.dead-letter.v1.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(letter)
+        .map(|err| err.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "dead letter does not match the schema: {errors:#?}\n{letter:#}"
     );
 }
 

@@ -112,6 +112,18 @@ pub fn guarded<T>(
     }
 }
 
+fn guarded_with<T>(
+    probe: StepProbe<'_>,
+    step: &str,
+    failed: &mut Vec<StepFailure>,
+    work: impl FnOnce() -> T,
+) -> Option<T> {
+    guarded(step, failed, || {
+        probe(step);
+        work()
+    })
+}
+
 /// Page facts kept for the record after the merge.
 #[derive(Debug, Default)]
 struct PageFacts {
@@ -178,7 +190,22 @@ fn merge_page(article: &mut Article, page: Page) -> (PageOutcome, BodySource, Pa
 ///
 /// The caller (which knows the story's history) sets `version` and
 /// `previous_content_hash` before publishing.
-pub fn enrich(mut article: Article, page: PageInput, cleaner: &Cleaner) -> Record {
+pub fn enrich(article: Article, page: PageInput, cleaner: &Cleaner) -> Record {
+    enrich_probed(article, page, cleaner, &|_| {})
+}
+
+/// A hook called with a step's name as the step starts, inside its guard.
+/// The daemon's fault-injection tests use it to make a step panic the way
+/// a bug would; everything else passes a no-op.
+pub type StepProbe<'a> = &'a (dyn Fn(&str) + Sync);
+
+/// [`enrich`], calling `probe` at the start of every guarded step.
+pub fn enrich_probed(
+    mut article: Article,
+    page: PageInput,
+    cleaner: &Cleaner,
+    probe: StepProbe<'_>,
+) -> Record {
     let mut failed = Vec::new();
     let mut body_source = BodySource::Feed;
     let mut facts = PageFacts::default();
@@ -196,7 +223,9 @@ pub fn enrich(mut article: Article, page: PageInput, cleaner: &Cleaner) -> Recor
         }),
         PageInput::Fetched { url, html } => {
             let base = url::Url::parse(&url).ok();
-            match guarded("page", &mut failed, || extract_page(&html, base.as_ref())) {
+            match guarded_with(probe, "page", &mut failed, || {
+                extract_page(&html, base.as_ref())
+            }) {
                 Some(Ok(page)) => {
                     let (outcome, source, found) = merge_page(&mut article, page);
                     body_source = source;
@@ -223,7 +252,7 @@ pub fn enrich(mut article: Article, page: PageInput, cleaner: &Cleaner) -> Recor
     let hints = CleanHints {
         year: article.published_at.map(|time| time.year()),
     };
-    let cleaned = guarded("clean", &mut failed, || {
+    let cleaned = guarded_with(probe, "clean", &mut failed, || {
         cleaner.clean_with(&article.paragraphs, hints)
     })
     .unwrap_or_else(|| Cleaned::uncleaned(&article.paragraphs));
@@ -256,15 +285,18 @@ pub fn enrich(mut article: Article, page: PageInput, cleaner: &Cleaner) -> Recor
         cleaned.paragraphs.iter().map(String::as_str),
     );
     let paragraphs = &cleaned.paragraphs;
-    let quotes = guarded("quotes", &mut failed, || extract_quotes(paragraphs)).unwrap_or_default();
-    let entities = guarded("entities", &mut failed, || extract_entities(paragraphs))
-        .unwrap_or_else(Entities::default);
-    let keywords = guarded("keywords", &mut failed, || {
+    let quotes = guarded_with(probe, "quotes", &mut failed, || extract_quotes(paragraphs))
+        .unwrap_or_default();
+    let entities = guarded_with(probe, "entities", &mut failed, || {
+        extract_entities(paragraphs)
+    })
+    .unwrap_or_else(Entities::default);
+    let keywords = guarded_with(probe, "keywords", &mut failed, || {
         extract_keywords(&article.title, paragraphs, &entities)
     })
     .unwrap_or_default();
     // The declared language wins unless the text clearly says otherwise.
-    let detected = guarded("language", &mut failed, || {
+    let detected = guarded_with(probe, "language", &mut failed, || {
         detect_language(paragraphs.iter().map(String::as_str))
     })
     .flatten();

@@ -27,7 +27,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
-use wirefeed_model::{Record, SCHEMA};
+use wirefeed_model::{DEAD_LETTER_SCHEMA, DeadLetter, Record, SCHEMA};
 
 /// librdkafka keys this crate sets itself; the pass-through map may not set
 /// them.
@@ -54,6 +54,9 @@ pub struct ProducerConfig {
     pub client_id: String,
     /// The topic records go to.
     pub topic: String,
+    /// The dead-letter topic: records (or items) that can never be
+    /// delivered to `topic` go here with the reason in headers.
+    pub dead_letter_topic: String,
     /// How long librdkafka keeps retrying a record before reporting it
     /// failed (`message.timeout.ms`).
     pub delivery_timeout: Duration,
@@ -164,6 +167,29 @@ pub enum PublishError {
 }
 
 impl PublishError {
+    /// Whether sending the same record again can never succeed: it is too
+    /// large for the producer or the broker, or the broker rejects it by
+    /// policy. Such a record belongs on the dead-letter topic; any other
+    /// failure (timeouts, an absent broker) is worth retrying.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            PublishError::Enqueue { source, .. } | PublishError::Delivery { source, .. } => {
+                matches!(
+                    source.rdkafka_error_code(),
+                    Some(
+                        RDKafkaErrorCode::MessageSizeTooLarge
+                            | RDKafkaErrorCode::InvalidMessageSize
+                            | RDKafkaErrorCode::MessageBatchTooLarge
+                            | RDKafkaErrorCode::InvalidRecord
+                            | RDKafkaErrorCode::PolicyViolation
+                            | RDKafkaErrorCode::BadMessage
+                    )
+                )
+            }
+            _ => false,
+        }
+    }
+
     /// Returns the bounded metric label for this error.
     pub fn error_type(&self) -> &'static str {
         match self {
@@ -172,7 +198,15 @@ impl PublishError {
             PublishError::Topic { .. } => "topic",
             PublishError::Enqueue { source, .. } | PublishError::Delivery { source, .. } => {
                 match source.rdkafka_error_code() {
-                    Some(RDKafkaErrorCode::MessageSizeTooLarge) => "message_too_large",
+                    Some(
+                        RDKafkaErrorCode::MessageSizeTooLarge
+                        | RDKafkaErrorCode::InvalidMessageSize
+                        | RDKafkaErrorCode::MessageBatchTooLarge,
+                    ) => "message_too_large",
+                    Some(RDKafkaErrorCode::InvalidRecord | RDKafkaErrorCode::BadMessage) => {
+                        "invalid_record"
+                    }
+                    Some(RDKafkaErrorCode::PolicyViolation) => "policy_violation",
                     Some(RDKafkaErrorCode::MessageTimedOut) => "timed_out",
                     Some(RDKafkaErrorCode::TopicAuthorizationFailed) => "unauthorized",
                     Some(RDKafkaErrorCode::UnknownTopicOrPartition) => "unknown_topic",
@@ -235,8 +269,14 @@ impl Publisher {
         &self.config.topic
     }
 
+    /// The dead-letter topic.
+    pub fn dead_letter_topic(&self) -> &str {
+        &self.config.dead_letter_topic
+    }
+
     /// Checks that the broker answers and, when configured, creates the
-    /// topic if it does not exist. Waits at most `timeout`.
+    /// topic and the dead-letter topic if they do not exist. Waits at most
+    /// `timeout`.
     pub async fn prepare_topic(&self, timeout: Duration) -> Result<(), PublishError> {
         let topic_error = |source| PublishError::Topic {
             topic: self.config.topic.clone(),
@@ -248,16 +288,20 @@ impl Publisher {
                 .to_client_config()?
                 .create()
                 .map_err(PublishError::Client)?;
+            let replication = || TopicReplication::Fixed(self.config.topic_replication_factor);
             let new_topic = NewTopic::new(
                 &self.config.topic,
                 self.config.topic_partitions,
-                TopicReplication::Fixed(self.config.topic_replication_factor),
+                replication(),
             );
+            // Dead letters are few; one partition keeps them in the order
+            // they happened.
+            let dead_letters = NewTopic::new(&self.config.dead_letter_topic, 1, replication());
             let options = AdminOptions::new()
                 .operation_timeout(Some(timeout))
                 .request_timeout(Some(timeout));
             let results = admin
-                .create_topics([&new_topic], &options)
+                .create_topics([&new_topic, &dead_letters], &options)
                 .await
                 .map_err(topic_error)?;
             for result in results {
@@ -291,6 +335,28 @@ impl Publisher {
         payload: &[u8],
         headers: &[(&str, String)],
     ) -> Result<PendingDelivery, PublishError> {
+        self.send_to(&self.config.topic, key, payload, headers)
+            .await
+    }
+
+    /// Hands a dead letter to librdkafka, for the dead-letter topic.
+    pub async fn enqueue_dead_letter(
+        &self,
+        key: &str,
+        payload: &[u8],
+        headers: &[(&str, String)],
+    ) -> Result<PendingDelivery, PublishError> {
+        self.send_to(&self.config.dead_letter_topic, key, payload, headers)
+            .await
+    }
+
+    async fn send_to(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: &[(&str, String)],
+    ) -> Result<PendingDelivery, PublishError> {
         loop {
             let mut owned_headers = OwnedHeaders::new_with_capacity(headers.len());
             for (name, value) in headers {
@@ -299,7 +365,7 @@ impl Publisher {
                     value: Some(value.as_bytes()),
                 });
             }
-            let record = FutureRecord::to(&self.config.topic)
+            let record = FutureRecord::to(topic)
                 .key(key)
                 .payload(payload)
                 .headers(owned_headers);
@@ -307,7 +373,7 @@ impl Publisher {
                 Ok(future) => {
                     return Ok(PendingDelivery {
                         future,
-                        topic: self.config.topic.clone(),
+                        topic: topic.to_owned(),
                         key: key.to_owned(),
                     });
                 }
@@ -316,7 +382,7 @@ impl Publisher {
                 }
                 Err((source, _)) => {
                     return Err(PublishError::Enqueue {
-                        topic: self.config.topic.clone(),
+                        topic: topic.to_owned(),
                         key: key.to_owned(),
                         source,
                     });
@@ -367,6 +433,58 @@ pub fn record_headers(record: &Record) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Returns the Kafka key of a dead letter: the story id, else the feed id
+/// and the item's guid or link.
+pub fn dead_letter_key(letter: &DeadLetter) -> String {
+    match &letter.id {
+        Some(id) => id.to_string(),
+        None => format!(
+            "{}:{}",
+            letter.feed_id,
+            letter
+                .guid
+                .as_deref()
+                .or(letter.url.as_deref())
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// Returns the Kafka headers of a dead letter: the CloudEvents binding,
+/// plus the reason, its label, the stage, the original story id and topic.
+pub fn dead_letter_headers(letter: &DeadLetter) -> Vec<(&'static str, String)> {
+    let reason: String = letter.reason.chars().take(1_000).collect();
+    let key = dead_letter_key(letter);
+    let mut headers = vec![
+        ("ce_specversion", "1.0".to_owned()),
+        ("ce_type", "org.wirefeed.article.dead-lettered".to_owned()),
+        ("ce_source", format!("wirefeed:feed:{}", letter.feed_id)),
+        (
+            "ce_id",
+            format!("{key}:{}:dead", letter.version.unwrap_or_default()),
+        ),
+        (
+            "ce_time",
+            letter
+                .dead_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+        ("content-type", "application/json".to_owned()),
+        ("wirefeed_schema", DEAD_LETTER_SCHEMA.to_owned()),
+        ("wirefeed_dlq_reason", reason),
+        ("wirefeed_dlq_error_type", letter.error_type.clone()),
+        ("wirefeed_dlq_stage", letter.stage.clone()),
+        ("wirefeed_original_topic", letter.topic.clone()),
+    ];
+    if let Some(id) = &letter.id {
+        headers.push(("wirefeed_original_id", id.to_string()));
+    }
+    if let Some(version) = letter.version {
+        headers.push(("wirefeed_version", version.to_string()));
+    }
+    headers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,6 +494,7 @@ mod tests {
             bootstrap_servers: "127.0.0.1:9092".to_owned(),
             client_id: "wirefeed-test".to_owned(),
             topic: "articles".to_owned(),
+            dead_letter_topic: "articles.dead-letter".to_owned(),
             delivery_timeout: Duration::from_secs(30),
             linger: Duration::from_millis(5),
             compression: "lz4".to_owned(),

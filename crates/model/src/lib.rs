@@ -9,8 +9,11 @@
 
 #![deny(missing_docs)]
 
+mod dead_letter;
 mod hash;
 mod record;
+
+pub use dead_letter::{DEAD_LETTER_SCHEMA, DeadLetter, DeadLetterPayload};
 
 pub use hash::{content_hash, simhash};
 pub use record::{
@@ -136,7 +139,7 @@ pub struct FeedMeta {
 }
 
 /// A picture or other media object attached to an item by the feed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct RawMedia {
     /// The media URL.
     pub url: Option<String>,
@@ -148,7 +151,7 @@ pub struct RawMedia {
 
 /// One item as a format parser found it: strings as they appeared (HTML
 /// still HTML), nothing computed yet.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct RawItem {
     /// The item's guid/id as the document gave it; `None` when absent, never
     /// invented.

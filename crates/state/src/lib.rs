@@ -22,6 +22,10 @@ use wirefeed_model::{FeedId, StoryId};
 
 const STORIES: TableDefinition<&str, &[u8]> = TableDefinition::new("stories");
 const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
+/// Items that went to the dead-letter topic without becoming a record
+/// (their processing panicked), by fingerprint; the value is when, Unix
+/// seconds. A re-poll skips them instead of dead-lettering them again.
+const DEAD_ITEMS: TableDefinition<&str, i64> = TableDefinition::new("dead_items");
 
 /// What the store knows of a published story.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +36,11 @@ pub struct StoryState {
     pub content_hash: String,
     /// When it was acknowledged, Unix seconds.
     pub published_at: i64,
+    /// True when this version went to the dead-letter topic instead of the
+    /// record topic (it can never be delivered there); the next changed
+    /// version is published as usual.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dead_lettered: bool,
 }
 
 /// What the store knows of a feed.
@@ -164,6 +173,8 @@ impl StateStore {
             .map_err(|err| open_error(err.into()))?;
         txn.open_table(FEEDS)
             .map_err(|err| open_error(err.into()))?;
+        txn.open_table(DEAD_ITEMS)
+            .map_err(|err| open_error(err.into()))?;
         txn.commit().map_err(|err| open_error(err.into()))?;
         Ok(store)
     }
@@ -206,6 +217,37 @@ impl StateStore {
                 let bytes = encode(&receipt.state);
                 table
                     .insert(key, bytes.as_slice())
+                    .map_err(|err| self.storage(err))?;
+            }
+        }
+        txn.commit().map_err(|err| self.storage(err))
+    }
+
+    /// Whether an item with this fingerprint was dead-lettered before.
+    pub fn is_dead_item(&self, fingerprint: &str) -> Result<bool, StateError> {
+        let txn = self.db.begin_read().map_err(|err| self.storage(err))?;
+        let table = txn
+            .open_table(DEAD_ITEMS)
+            .map_err(|err| self.storage(err))?;
+        Ok(table
+            .get(fingerprint)
+            .map_err(|err| self.storage(err))?
+            .is_some())
+    }
+
+    /// Records items whose dead letters the broker acknowledged.
+    pub fn commit_dead_items(&self, fingerprints: &[String], at: i64) -> Result<(), StateError> {
+        if fingerprints.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write().map_err(|err| self.storage(err))?;
+        {
+            let mut table = txn
+                .open_table(DEAD_ITEMS)
+                .map_err(|err| self.storage(err))?;
+            for fingerprint in fingerprints {
+                table
+                    .insert(fingerprint.as_str(), at)
                     .map_err(|err| self.storage(err))?;
             }
         }
@@ -282,6 +324,7 @@ mod tests {
                 version,
                 content_hash: hash.to_owned(),
                 published_at: 1_726_000_000,
+                dead_lettered: false,
             },
         }
     }
@@ -303,6 +346,22 @@ mod tests {
         assert_eq!((story.version, story.content_hash.as_str()), (2, "h2"));
         assert_eq!(store.story_count().unwrap(), 2);
         assert_eq!(store.story(&StoryId::from_stored("missing")).unwrap(), None);
+    }
+
+    #[test]
+    fn dead_items_are_remembered_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        {
+            let store = StateStore::open(&path).unwrap();
+            assert!(!store.is_dead_item("feed-a:5e1f").unwrap());
+            store
+                .commit_dead_items(&["feed-a:5e1f".to_owned()], 1_726_000_000)
+                .unwrap();
+        }
+        let store = StateStore::open(&path).unwrap();
+        assert!(store.is_dead_item("feed-a:5e1f").unwrap());
+        assert!(!store.is_dead_item("feed-a:0000").unwrap());
     }
 
     #[test]
