@@ -129,35 +129,25 @@ pub fn value(record: &ConsumedRecord) -> Value {
 
 /// Validates `record` against the repository's JSON Schema.
 pub fn assert_valid_record(record: &Value) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path("schema/wirefeed.article.v1.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(record)
-        .map(|err| err.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "record does not match the schema: {errors:#?}\n{record:#}"
-    );
+    assert_matches_schema("schema/wirefeed.article.v1.json", record);
 }
 
 /// Validates a dead letter against the repository's JSON Schema.
 pub fn assert_valid_dead_letter(letter: &Value) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_path("schema/wirefeed.dead-letter.v1.json")).unwrap(),
-    )
-    .unwrap();
+    assert_matches_schema("schema/wirefeed.dead-letter.v1.json", letter);
+}
+
+fn assert_matches_schema(schema_path: &str, value: &Value) {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_path(schema_path)).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator
-        .iter_errors(letter)
+        .iter_errors(value)
         .map(|err| err.to_string())
         .collect();
     assert!(
         errors.is_empty(),
-        "dead letter does not match the schema: {errors:#?}\n{letter:#}"
+        "value does not match {schema_path}: {errors:#?}\n{value:#}"
     );
 }
 
