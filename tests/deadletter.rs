@@ -75,13 +75,10 @@ async fn records_the_broker_cannot_take_go_to_the_dead_letter_topic_while_the_re
         "[kafka.librdkafka]\n\"message.max.bytes\" = \"150000\"\n",
     );
     // Uncompressed, so the record sizes are what the limits see.
-    let config = std::fs::read_to_string(daemon.config_path())
-        .unwrap()
-        .replace(
-            "delivery_timeout_secs = 60\n",
-            "delivery_timeout_secs = 60\ncompression = \"none\"\ndead_letter_max_bytes = 32768\n",
-        );
-    std::fs::write(daemon.config_path(), config).unwrap();
+    daemon.edit_config(
+        "delivery_timeout_secs = 60\n",
+        "delivery_timeout_secs = 60\ncompression = \"none\"\ndead_letter_max_bytes = 32768\n",
+    );
 
     let output = daemon.run_once();
     let logs = log_lines(&output);

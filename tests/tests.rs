@@ -4,6 +4,7 @@
 mod access;
 mod cli;
 mod deadletter;
+mod delivery;
 mod fulltext;
 mod hostile;
 mod pipeline;

@@ -210,6 +210,14 @@ impl Daemon {
         std::fs::write(self.config_path(), config).unwrap();
     }
 
+    /// Replaces `from` with `to` in the config file (once; it must be
+    /// there).
+    pub fn edit_config(&self, from: &str, to: &str) {
+        let config = std::fs::read_to_string(self.config_path()).unwrap();
+        assert!(config.contains(from), "config has no {from:?}");
+        std::fs::write(self.config_path(), config.replacen(from, to, 1)).unwrap();
+    }
+
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("wirefeed.toml")
     }
@@ -539,6 +547,14 @@ impl RunningDaemon {
             .status()
             .unwrap();
         assert!(status.success());
+    }
+
+    /// Kills the process with SIGKILL, the way an OOM killer or a node
+    /// failure would, and waits for it to be gone.
+    pub fn kill9(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.log()
     }
 
     /// Sends SIGTERM, waits for the exit and returns its code and the log.

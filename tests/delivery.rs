@@ -1,0 +1,183 @@
+//! Delivery under faults: the daemon killed with SIGKILL at random points
+//! while its feed keeps growing loses no story, and re-sends at most what
+//! was in flight.
+//!
+//! The normal suite runs 10 kills; `WIREFEED_SOAK_KILLS=N` runs more.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::util::{Daemon, FeedServer, Route, read_topic, require_broker, value};
+
+/// Short wire briefs, one template per desk; `{n}` makes each unique.
+const BRIEFS: &[(&str, &str)] = &[
+    (
+        "Port of Halden reports {n} container arrivals in the week",
+        "The Port of Halden said on Wednesday that {n} container ships had berthed in the seven days to Sunday, as congestion at the southern terminals eased after the strike ended. Dock managers said average waiting time at anchor had fallen to under a day.",
+    ),
+    (
+        "Regional court adjourns fraud trial to day {n}",
+        "A regional court adjourned the trial of three former directors of a collapsed builders' merchant until day {n} of the hearing, after the defence asked for more time to review bank records disclosed by prosecutors last week.",
+    ),
+    (
+        "Wheat futures close at {n} cents a bushel",
+        "Wheat futures settled at {n} cents a bushel in Chicago on Tuesday, traders said, as forecasts of rain over the northern plains eased fears for the spring crop. Corn and soybeans ended the session little changed.",
+    ),
+    (
+        "Storm leaves {n} households without power on the coast",
+        "About {n} households along the coast were still without electricity on Tuesday evening, the grid operator said, after gusts brought down lines across two counties. Crews from neighbouring regions have been called in to help.",
+    ),
+];
+
+/// A feed that gains one story every `every` until stopped; keeps every
+/// story, so a story can only go missing through the daemon.
+struct GrowingFeed {
+    added: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl GrowingFeed {
+    fn start(server: &FeedServer, path: &str, every: Duration) -> Self {
+        let added = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (server, path) = (server.clone(), path.to_owned());
+        let (thread_added, thread_stop) = (added.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut items = String::new();
+            let mut n = 0;
+            while !thread_stop.load(Ordering::SeqCst) {
+                items.insert_str(0, &brief(n));
+                server.set(&path, Route::feed(rss(&items)));
+                n += 1;
+                thread_added.store(n, Ordering::SeqCst);
+                std::thread::sleep(every);
+            }
+        });
+        Self {
+            added,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops growing; returns how many stories the feed holds.
+    fn stop(mut self) -> usize {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+        self.added.load(Ordering::SeqCst)
+    }
+}
+
+fn brief(n: usize) -> String {
+    let (title, body) = BRIEFS[n % BRIEFS.len()];
+    let fill = |text: &str| text.replace("{n}", &(1_000 + n * 7).to_string());
+    format!(
+        "<item>\n<title>{}</title>\n<link>https://wire.example.com/briefs/{n}</link>\n\
+         <guid isPermaLink=\"false\">urn:wire:brief:{n}</guid>\n\
+         <pubDate>Wed, 25 Nov 2026 08:{:02}:{:02} GMT</pubDate>\n\
+         <description>{}</description>\n</item>\n",
+        fill(title),
+        n / 60 % 60,
+        n % 60,
+        fill(body)
+    )
+}
+
+fn rss(items: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\n\
+         <title>Wire briefs</title><link>https://wire.example.com/briefs</link>\n\
+         <description>Briefs</description>\n{items}</channel></rss>\n"
+    )
+}
+
+/// xorshift64*: reproducible random kill points from a printed seed.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound
+    }
+}
+
+/// Stories by guid as a consumer sees them on `topic`.
+async fn guid_counts(topic: &str) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for record in read_topic(topic).await {
+        let guid = value(&record)["guid"].as_str().unwrap().to_owned();
+        *counts.entry(guid).or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_points_loses_no_story() {
+    require_broker();
+    let kills: usize = std::env::var("WIREFEED_SOAK_KILLS")
+        .ok()
+        .and_then(|kills| kills.parse().ok())
+        .unwrap_or(10);
+    let max_in_flight = 20;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    println!("kill points seed {seed}");
+    let mut random = Random(seed);
+
+    let server = FeedServer::start();
+    let daemon = Daemon::new("delivery-sigkill", &[]);
+    daemon.write_config_with(
+        &[("briefs", &server.url("/briefs.xml"))],
+        1,
+        "jitter = 0.0\nstartup_spread_secs = 0\nmax_items = 10000\n",
+    );
+    daemon.edit_config(
+        "delivery_timeout_secs = 60\n",
+        &format!("delivery_timeout_secs = 60\nmax_in_flight = {max_in_flight}\n"),
+    );
+    let feed = GrowingFeed::start(&server, "/briefs.xml", Duration::from_millis(40));
+    for _ in 0..kills {
+        let running = daemon.spawn();
+        // Anywhere from start-up to a few polls in.
+        tokio::time::sleep(Duration::from_millis(300 + random.below(2_700))).await;
+        running.kill9();
+    }
+    let stories = feed.stop();
+
+    // One last run that ends normally: it must find every story the killed
+    // runs did not deliver.
+    let last = daemon.run_once();
+    assert!(
+        last.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+
+    let counts = guid_counts(&daemon.topic).await;
+    let missing: Vec<usize> = (0..stories)
+        .filter(|n| !counts.contains_key(&format!("urn:wire:brief:{n}")))
+        .collect();
+    let records: usize = counts.values().sum();
+    let duplicates = records - counts.len();
+    println!(
+        "stories {stories}, kills {kills}, records {records}, missing {}, duplicates {duplicates} (bound {})",
+        missing.len(),
+        kills * max_in_flight
+    );
+    assert!(missing.is_empty(), "stories never published: {missing:?}");
+    assert_eq!(counts.len(), stories, "no story the feed never had");
+    assert!(
+        duplicates <= kills * max_in_flight,
+        "{duplicates} duplicates: more than {max_in_flight} in flight per kill"
+    );
+}
