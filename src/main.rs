@@ -269,7 +269,7 @@ async fn run(config: PathBuf, once: bool) -> anyhow::Result<ExitCode> {
         RunMode::Once => None,
     };
     let summary = wirefeed::run(settings, mode, shutdown, reload).await?;
-    Ok(ExitCode::from(summary.exit_code()))
+    Ok(ExitCode::from(summary.exit_code(mode)))
 }
 
 /// The cleaner of `--rules`, or the built-in one.

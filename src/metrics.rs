@@ -32,6 +32,10 @@ pub const KAFKA_DELIVERY_DURATION_SECONDS: &str = "wirefeed_kafka_delivery_durat
 pub const RECORD_SIZE_BYTES: &str = "wirefeed_record_size_bytes";
 /// Article page fetches, by outcome (`used`, `not_better`, `refused`, `failed`).
 pub const PAGE_FETCHES_TOTAL: &str = "wirefeed_page_fetches_total";
+/// 1 while a Kafka broker answers, 0 while none does.
+pub const KAFKA_UP: &str = "wirefeed_kafka_up";
+/// Records handed to Kafka and not yet acknowledged.
+pub const KAFKA_IN_FLIGHT_RECORDS: &str = "wirefeed_kafka_in_flight_records";
 /// Records and items sent to the dead-letter topic, by `stage` (`publish`:
 /// refused by the broker; `process`: processing panicked).
 pub const DEAD_LETTERS_TOTAL: &str = "wirefeed_dead_letters_total";
@@ -129,4 +133,14 @@ pub fn enrichment_failed(step: &str) {
 /// Counts a dead letter the broker acknowledged.
 pub fn dead_lettered(stage: &'static str) {
     metrics::counter!(DEAD_LETTERS_TOTAL, "stage" => stage).increment(1);
+}
+
+/// Sets whether a broker answers.
+pub fn kafka_up(up: bool) {
+    metrics::gauge!(KAFKA_UP).set(if up { 1.0 } else { 0.0 });
+}
+
+/// Sets the records awaiting their delivery report.
+pub fn kafka_in_flight(records: i32) {
+    metrics::gauge!(KAFKA_IN_FLIGHT_RECORDS).set(f64::from(records));
 }

@@ -82,11 +82,20 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    /// Returns the process exit code: 0 when every poll worked and every
-    /// record was delivered, 2 when polls or items failed but every record
-    /// made was delivered (or dead-lettered), 3 when records were not
-    /// delivered.
-    pub fn exit_code(&self) -> u8 {
+    /// Returns the process exit code of a run in `mode`.
+    ///
+    /// `Once`: 0 when every poll worked and every record was delivered, 2
+    /// when polls or items failed but every record made was delivered (or
+    /// dead-lettered), 3 when records were not delivered.
+    ///
+    /// `Daemon`: 0 after a clean shutdown, 3 when the drain deadline passed
+    /// with records in flight. Failures along the way (a feed down, a
+    /// delivery that timed out while the broker was away) were retried by
+    /// later polls and do not count.
+    pub fn exit_code(&self, mode: RunMode) -> u8 {
+        if mode == RunMode::Daemon {
+            return if self.drained { 0 } else { 3 };
+        }
         if self.undelivered > 0 || !self.drained {
             3
         } else if self.polls_failed > 0 || self.rejected > 0 || self.dead_lettered > 0 {
@@ -345,6 +354,11 @@ pub async fn run(
         settings.dead_letter_max_bytes,
     ));
 
+    let broker_watch = tokio::spawn(watch_broker(
+        publisher.clone(),
+        shutdown.clone(),
+        BROKER_CHECK_INTERVAL,
+    ));
     info!(
         feeds = settings.feeds.len(),
         workers = settings.workers.get(),
@@ -400,6 +414,7 @@ pub async fn run(
         drain.await;
         true
     };
+    broker_watch.abort();
     let flushed = publisher.flush(Duration::from_secs(5)).await;
     if !drained || !flushed {
         warn!(
@@ -420,6 +435,41 @@ pub async fn run(
         "wirefeed stopped"
     );
     Ok(summary)
+}
+
+/// How often the broker watch asks a broker for metadata.
+const BROKER_CHECK_INTERVAL: Duration = Duration::from_secs(3);
+
+/// Watches the broker: logs when it stops answering (records then wait in
+/// librdkafka and the bounded queues fill, so polling pauses) and when it
+/// answers again, and keeps the `wirefeed_kafka_up` and in-flight gauges.
+async fn watch_broker(publisher: Arc<Publisher>, shutdown: CancellationToken, every: Duration) {
+    let mut up = true;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = shutdown.cancelled() => return,
+        }
+        let reachable = publisher.reachable(every).await;
+        metrics::kafka_up(reachable);
+        metrics::kafka_in_flight(publisher.in_flight());
+        if reachable != up {
+            up = reachable;
+            if up {
+                info!(
+                    topic = %publisher.topic(),
+                    in_flight = publisher.in_flight(),
+                    "kafka reachable again; delivering held records"
+                );
+            } else {
+                warn!(
+                    topic = %publisher.topic(),
+                    in_flight = publisher.in_flight(),
+                    "kafka unreachable; records are held and polling pauses once the queues are full"
+                );
+            }
+        }
+    }
 }
 
 /// What every poller shares; starts a set of pollers for a feed list.

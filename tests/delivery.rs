@@ -3,13 +3,18 @@
 //! was in flight.
 //!
 //! The normal suite runs 10 kills; `WIREFEED_SOAK_KILLS=N` runs more.
+//! The broker outage test stops and restarts a broker of its own (port
+//! 19092) for `WIREFEED_OUTAGE_SECS` (default 60).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::util::{Daemon, FeedServer, Route, read_topic, require_broker, value};
+use crate::util::{
+    Daemon, FeedServer, OwnBroker, Route, read_topic_on, require_broker, topic_record_count_on,
+    value,
+};
 
 /// Short wire briefs, one template per desk; `{n}` makes each unique.
 const BRIEFS: &[(&str, &str)] = &[
@@ -109,9 +114,9 @@ impl Random {
 }
 
 /// Stories by guid as a consumer sees them on `topic`.
-async fn guid_counts(topic: &str) -> HashMap<String, usize> {
+async fn guid_counts(bootstrap: &str, topic: &str) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
-    for record in read_topic(topic).await {
+    for record in read_topic_on(bootstrap, topic).await {
         let guid = value(&record)["guid"].as_str().unwrap().to_owned();
         *counts.entry(guid).or_default() += 1;
     }
@@ -163,7 +168,7 @@ async fn sigkill_at_random_points_loses_no_story() {
         String::from_utf8_lossy(&last.stderr)
     );
 
-    let counts = guid_counts(&daemon.topic).await;
+    let counts = guid_counts(&crate::util::bootstrap(), &daemon.topic).await;
     let missing: Vec<usize> = (0..stories)
         .filter(|n| !counts.contains_key(&format!("urn:wire:brief:{n}")))
         .collect();
@@ -180,4 +185,117 @@ async fn sigkill_at_random_points_loses_no_story() {
         duplicates <= kills * max_in_flight,
         "{duplicates} duplicates: more than {max_in_flight} in flight per kill"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_outage_mid_run_loses_no_story() {
+    let outage = Duration::from_secs(
+        std::env::var("WIREFEED_OUTAGE_SECS")
+            .ok()
+            .and_then(|secs| secs.parse().ok())
+            .unwrap_or(60),
+    );
+    let broker = OwnBroker::start(19092);
+    let bootstrap = broker.bootstrap();
+    let server = FeedServer::start();
+    let daemon = Daemon::new("delivery-outage", &[]);
+    daemon.write_config_on(
+        &bootstrap,
+        &[("briefs", &server.url("/briefs.xml"))],
+        1,
+        "jitter = 0.0\nstartup_spread_secs = 0\nmax_items = 10000\nbackoff_max_secs = 5\n",
+        "",
+    );
+    // Small buffers, so they fill during the outage and polling pauses;
+    // records time out part way through it and must be offered again, not
+    // lost.
+    daemon.edit_config(
+        "delivery_timeout_secs = 60\n",
+        "delivery_timeout_secs = 40\nmax_in_flight = 50\n",
+    );
+    daemon.edit_config("[pipeline]\n", "[pipeline]\nqueue_capacity = 16\n");
+    let feed = GrowingFeed::start(&server, "/briefs.xml", Duration::from_millis(100));
+    let running = daemon.spawn();
+    running.wait_for_log("kafka topic ready").await;
+    crate::util::eventually("records before the outage", || {
+        topic_record_count_on(&bootstrap, &daemon.topic) >= 20
+    })
+    .await;
+
+    broker.script("stop");
+    running.wait_for_log("kafka unreachable").await;
+    let polls_before = server.requests("/briefs.xml").len();
+    tokio::time::sleep(outage).await;
+    let during = feed.added.load(Ordering::SeqCst);
+    let polls_during = server.requests("/briefs.xml").len() - polls_before;
+    broker.script("start");
+    running.wait_for_log("kafka reachable again").await;
+
+    let caught_up = |stories: usize| {
+        let bootstrap = bootstrap.clone();
+        let topic = daemon.topic.clone();
+        async move {
+            for _ in 0..120 {
+                let counts = guid_counts(&bootstrap, &topic).await;
+                if (0..stories).all(|n| counts.contains_key(&format!("urn:wire:brief:{n}"))) {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            false
+        }
+    };
+    let after_outage = feed.added.load(Ordering::SeqCst);
+    assert!(
+        caught_up(after_outage).await,
+        "no catch-up after the outage"
+    );
+    let counts = guid_counts(&bootstrap, &daemon.topic).await;
+    let records: usize = counts.values().sum();
+    println!(
+        "outage {}s: stories {after_outage} ({during} by its end), polls during it {polls_during}, records {records}, missing 0, duplicates {}",
+        outage.as_secs(),
+        records - counts.len()
+    );
+    // Polled every second while the broker answers; with it away the full
+    // buffers hold the pollers back (a poll whose records time out ends,
+    // and the next one stalls again).
+    let polls_allowed = 2 + outage.as_secs() / 40 * 2;
+    assert!(
+        polls_during as u64 <= polls_allowed,
+        "{polls_during} polls during a {}s outage: polling did not pause",
+        outage.as_secs()
+    );
+
+    // The broker goes away for good and the daemon is told to stop: the
+    // drain deadline passes with records held (exit 3), and the state
+    // store is left consistent: a later run delivers the rest.
+    broker.script("stop");
+    running.wait_for_log_times("kafka unreachable", 2).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (code, log) = running.stop();
+    assert_eq!(
+        code,
+        Some(3),
+        "drain deadline passed with records held: {log}"
+    );
+    let stories = feed.stop();
+    broker.script("start");
+    let last = daemon.run_once();
+    assert!(
+        last.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    let counts = guid_counts(&bootstrap, &daemon.topic).await;
+    let missing: Vec<usize> = (0..stories)
+        .filter(|n| !counts.contains_key(&format!("urn:wire:brief:{n}")))
+        .collect();
+    let records: usize = counts.values().sum();
+    println!(
+        "after a shutdown with the broker away: stories {stories}, records {records}, missing {}, duplicates {}",
+        missing.len(),
+        records - counts.len()
+    );
+    assert!(missing.is_empty(), "stories never published: {missing:?}");
 }

@@ -81,8 +81,13 @@ pub async fn create_topic(topic: &str, partitions: i32, configs: &[(&str, &str)]
 /// Records on `topic` right now: the sum over partitions of high − low
 /// watermark. Exact, so "nothing new was published" needs no waiting.
 pub fn topic_record_count(topic: &str) -> i64 {
+    topic_record_count_on(&bootstrap(), topic)
+}
+
+/// [`topic_record_count`] on the broker at `bootstrap`.
+pub fn topic_record_count_on(bootstrap: &str, topic: &str) -> i64 {
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
+        .set("bootstrap.servers", bootstrap)
         .create()
         .unwrap();
     let metadata = consumer
@@ -106,8 +111,13 @@ pub fn topic_record_count(topic: &str) -> i64 {
 
 /// Reads every record on `topic` (as counted by the watermarks).
 pub async fn read_topic(topic: &str) -> Vec<ConsumedRecord> {
-    let expected = usize::try_from(topic_record_count(topic)).unwrap();
-    let reader = TopicReader::new(&bootstrap(), topic, StartAt::Beginning).unwrap();
+    read_topic_on(&bootstrap(), topic).await
+}
+
+/// [`read_topic`] on the broker at `bootstrap`.
+pub async fn read_topic_on(bootstrap: &str, topic: &str) -> Vec<ConsumedRecord> {
+    let expected = usize::try_from(topic_record_count_on(bootstrap, topic)).unwrap();
+    let reader = TopicReader::new(bootstrap, topic, StartAt::Beginning).unwrap();
     let mut records = Vec::with_capacity(expected);
     while records.len() < expected {
         match reader.next(Duration::from_secs(60)).await.unwrap() {
@@ -192,6 +202,18 @@ impl Daemon {
         defaults: &str,
         sections: &str,
     ) {
+        self.write_config_on(&bootstrap(), feeds, poll_interval_secs, defaults, sections);
+    }
+
+    /// Rewrites the config for the broker at `bootstrap`.
+    pub fn write_config_on(
+        &self,
+        bootstrap: &str,
+        feeds: &[(&str, &str)],
+        poll_interval_secs: u64,
+        defaults: &str,
+        sections: &str,
+    ) {
         let mut config = format!(
             "[state]\npath = \"state/wirefeed.redb\"\n\n\
              [kafka]\nbootstrap_servers = \"{}\"\ntopic = \"{}\"\ntopic_partitions = 3\n\
@@ -199,8 +221,7 @@ impl Daemon {
              [pipeline]\nworkers = 2\nshutdown_timeout_secs = 20\n\n\
              {sections}\n\n\
              [feed_defaults]\npoll_interval_secs = {poll_interval_secs}\n{defaults}\n",
-            bootstrap(),
-            self.topic
+            bootstrap, self.topic
         );
         for (id, url) in feeds {
             config.push_str(&format!(
@@ -539,6 +560,14 @@ impl RunningDaemon {
         .await;
     }
 
+    /// Waits until the log contains `needle` at least `times` times.
+    pub async fn wait_for_log_times(&self, needle: &str, times: usize) {
+        eventually(&format!("{times} log lines with {needle}"), || {
+            self.log().matches(needle).count() >= times
+        })
+        .await;
+    }
+
     /// Sends a signal by name (`HUP`, `TERM`).
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
@@ -562,5 +591,45 @@ impl RunningDaemon {
         self.signal("TERM");
         let status = self.child.wait().unwrap();
         (status.code(), self.log())
+    }
+}
+
+/// A broker of a test's own, started with the local script on another
+/// port, for tests that stop and restart it. Stopped when dropped.
+pub struct OwnBroker {
+    pub port: u16,
+}
+
+impl OwnBroker {
+    /// Starts (or reuses) the broker on `port`.
+    pub fn start(port: u16) -> Self {
+        let broker = Self { port };
+        broker.script("start");
+        broker
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Runs `deploy/local/kafka.sh <command>` for this broker.
+    pub fn script(&self, command: &str) {
+        let status = Command::new(repo_path("deploy/local/kafka.sh"))
+            .arg(command)
+            .env("WIREFEED_KAFKA_PORT", self.port.to_string())
+            .env_remove("WIREFEED_KAFKA_HOME")
+            .status()
+            .unwrap();
+        assert!(status.success(), "kafka.sh {command} failed");
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_path("deploy/local/kafka.sh"))
+            .arg("stop")
+            .env("WIREFEED_KAFKA_PORT", self.port.to_string())
+            .env_remove("WIREFEED_KAFKA_HOME")
+            .status();
     }
 }

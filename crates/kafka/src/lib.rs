@@ -326,6 +326,21 @@ impl Publisher {
         .map_err(topic_error)
     }
 
+    /// Whether a broker answers a metadata request for the topic within
+    /// `timeout`.
+    pub async fn reachable(&self, timeout: Duration) -> bool {
+        let producer = self.producer.clone();
+        let topic = self.config.topic.clone();
+        tokio::task::spawn_blocking(move || {
+            producer
+                .client()
+                .fetch_metadata(Some(&topic), Timeout::After(timeout))
+                .is_ok()
+        })
+        .await
+        .unwrap_or(false)
+    }
+
     /// Hands a record to librdkafka. Waits while its queue is full; returns
     /// an error only when librdkafka refuses the record itself (e.g. too
     /// large).
