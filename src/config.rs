@@ -40,6 +40,9 @@ pub struct FileConfig {
     /// `[pages]`
     #[serde(default)]
     pub pages: PagesSection,
+    /// `[dedup]`
+    #[serde(default)]
+    pub dedup: DedupSection,
     /// Defaults applied to every feed.
     #[serde(default)]
     pub feed_defaults: FeedDefaults,
@@ -55,14 +58,59 @@ pub struct StateSection {
     /// The redb file; relative paths are relative to the config file.
     #[serde(default = "default_state_path")]
     pub path: PathBuf,
+    /// Days a story is remembered after a feed last listed it.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u64,
 }
 
 impl Default for StateSection {
     fn default() -> Self {
         Self {
             path: default_state_path(),
+            retention_days: default_retention_days(),
         }
     }
+}
+
+const fn default_retention_days() -> u64 {
+    30
+}
+
+/// `[dedup]`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedupSection {
+    /// Mark near-duplicate stories (`duplicate_of`).
+    #[serde(default = "default_true")]
+    pub near_duplicates: bool,
+    /// Largest SimHash distance (bits) that counts as a near-duplicate.
+    #[serde(default = "default_max_distance")]
+    pub max_distance: u32,
+    /// Publish near-duplicates (marked) or hold them back.
+    #[serde(default = "default_true")]
+    pub publish_duplicates: bool,
+    /// Bodies shorter than this (words) are never compared.
+    #[serde(default = "default_dedup_min_words")]
+    pub min_words: usize,
+}
+
+impl Default for DedupSection {
+    fn default() -> Self {
+        Self {
+            near_duplicates: true,
+            max_distance: default_max_distance(),
+            publish_duplicates: true,
+            min_words: default_dedup_min_words(),
+        }
+    }
+}
+
+const fn default_max_distance() -> u32 {
+    3
+}
+
+const fn default_dedup_min_words() -> usize {
+    50
 }
 
 fn default_state_path() -> PathBuf {
@@ -564,6 +612,10 @@ pub struct Settings {
     pub schedule: ScheduleConfig,
     /// Article page fetches.
     pub pages: PagesConfig,
+    /// How long stories are remembered after a feed last listed them.
+    pub retention: Duration,
+    /// Near-duplicate detection.
+    pub dedup: DedupSection,
     /// Fault injection for the daemon's own tests; never set from a config
     /// file.
     #[doc(hidden)]
@@ -713,6 +765,18 @@ impl FileConfig {
                 "kafka.dead_letter_max_bytes",
                 "must be at least 1024",
             ));
+        }
+        if self.dedup.max_distance > wirefeed_state::MAX_INDEXED_DISTANCE {
+            return Err(invalid(
+                "dedup.max_distance",
+                &format!(
+                    "must be 0 to {} (the SimHash index finds every match within that)",
+                    wirefeed_state::MAX_INDEXED_DISTANCE
+                ),
+            ));
+        }
+        if self.state.retention_days == 0 {
+            return Err(invalid("state.retention_days", "must be at least 1"));
         }
         let producer = ProducerConfig {
             bootstrap_servers: self.kafka.bootstrap_servers.clone(),
@@ -937,6 +1001,8 @@ impl FileConfig {
             workers,
             shutdown_timeout: Duration::from_secs(self.pipeline.shutdown_timeout_secs),
             feeds,
+            retention: Duration::from_secs(self.state.retention_days * 86_400),
+            dedup: self.dedup,
             fault_probe: None,
         })
     }

@@ -32,6 +32,13 @@ pub const KAFKA_DELIVERY_DURATION_SECONDS: &str = "wirefeed_kafka_delivery_durat
 pub const RECORD_SIZE_BYTES: &str = "wirefeed_record_size_bytes";
 /// Article page fetches, by outcome (`used`, `not_better`, `refused`, `failed`).
 pub const PAGE_FETCHES_TOTAL: &str = "wirefeed_page_fetches_total";
+/// New stories found to near-duplicate an earlier one, by `action`
+/// (`published`, `withheld`).
+pub const NEAR_DUPLICATES_TOTAL: &str = "wirefeed_near_duplicates_total";
+/// Stories the state store remembers.
+pub const STATE_STORIES: &str = "wirefeed_state_stories";
+/// Size of the state store file.
+pub const STATE_FILE_BYTES: &str = "wirefeed_state_file_bytes";
 /// 1 while a Kafka broker answers, 0 while none does.
 pub const KAFKA_UP: &str = "wirefeed_kafka_up";
 /// Records handed to Kafka and not yet acknowledged.
@@ -143,4 +150,19 @@ pub fn kafka_up(up: bool) {
 /// Sets the records awaiting their delivery report.
 pub fn kafka_in_flight(records: i32) {
     metrics::gauge!(KAFKA_IN_FLIGHT_RECORDS).set(f64::from(records));
+}
+
+/// Counts a near-duplicate story and what was done with it.
+pub fn near_duplicate(published: bool) {
+    let action = if published { "published" } else { "withheld" };
+    metrics::counter!(NEAR_DUPLICATES_TOTAL, "action" => action).increment(1);
+}
+
+/// Sets the state store's size gauges.
+pub fn state_size(stories: u64, bytes: u64) {
+    #[allow(clippy::cast_precision_loss)]
+    {
+        metrics::gauge!(STATE_STORIES).set(stories as f64);
+        metrics::gauge!(STATE_FILE_BYTES).set(bytes as f64);
+    }
 }

@@ -44,7 +44,7 @@ use wirefeed_model::{ArticleSource, DEAD_LETTER_SCHEMA, DeadLetter, RawItem, Rec
 use wirefeed_sources::{FetchOutcome, Fetcher, SpoolDir, Validators};
 use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 
-use crate::config::{FaultProbe, Feed, Settings};
+use crate::config::{DedupSection, FaultProbe, Feed, Settings};
 use crate::metrics::{self, Stage};
 use crate::process::{DocumentContext, normalize_item, page_wanted};
 use crate::schedule::{Jitter, ScheduleConfig, adapt_interval, next_delay, skip_forward};
@@ -252,33 +252,138 @@ fn panic_text(err: tokio::task::JoinError) -> String {
 /// settled, in front of the state store.
 struct Versions {
     state: Arc<StateStore>,
-    pending: Mutex<HashMap<StoryId, (u32, String)>>,
+    pending: Mutex<HashMap<StoryId, StoryState>>,
+    dedup: DedupSection,
+}
+
+/// What to do with a record.
+#[derive(Debug)]
+enum Decision {
+    /// Publish it (its id, version and duplicate mark are set).
+    Publish,
+    /// Same content as the story's latest version: nothing to send.
+    Unchanged,
+    /// A near-duplicate held back by configuration; already recorded.
+    Withheld,
+}
+
+/// How close two bodies published under one URL must be to count as
+/// versions of one story (when their titles differ).
+const SAME_STORY_MAX_DISTANCE: u32 = 16;
+
+/// A story is remembered as seen again at most this often (retention is
+/// counted in days; re-marking every poll would write for nothing).
+const TOUCH_EVERY_SECS: i64 = 86_400;
+
+/// The state a record's delivery leaves for its story.
+fn story_state(record: &Record, now: i64) -> StoryState {
+    let mut state = StoryState::new(record.version, record.content_hash.clone(), now);
+    state.simhash = u64::from_str_radix(&record.simhash, 16).ok();
+    state.url_hash = url_key(record).map(|url| wirefeed_state::url_hash(&url));
+    state.title_hash = Some(title_hash(&record.title));
+    state.duplicate_of = record.duplicate_of.as_ref().map(ToString::to_string);
+    state
+}
+
+/// The URL a story is known by across guids: canonical, else its link.
+fn url_key(record: &Record) -> Option<String> {
+    record
+        .canonical_url
+        .clone()
+        .or_else(|| record.url.clone())
+        .filter(|url| {
+            // A bare site or section root is shared by unrelated items.
+            Url::parse(url).is_ok_and(|url| {
+                url.path().trim_matches('/').contains('/') || url.path().len() > 12
+            })
+        })
+}
+
+fn title_hash(title: &str) -> u64 {
+    let folded: String = title
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(folded.as_bytes());
+    digest[..8]
+        .iter()
+        .fold(0u64, |hash, byte| hash << 8 | u64::from(*byte))
 }
 
 impl Versions {
-    /// Gives `record` its version, or returns false when its content is
-    /// the latest version's.
-    fn assign(&self, record: &mut Record) -> Result<bool, StateError> {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let previous = match pending.get(&record.id) {
-            Some((version, hash)) => Some((*version, hash.clone())),
-            None => self
-                .state
-                .story(&record.id)?
-                .map(|story| (story.version, story.content_hash)),
-        };
-        if let Some((version, hash)) = previous {
-            if hash == record.content_hash {
-                return Ok(false);
-            }
-            record.version = version + 1;
-            record.previous_content_hash = Some(hash);
+    /// The latest known version of a story: in flight, else stored.
+    fn latest(
+        &self,
+        pending: &HashMap<StoryId, StoryState>,
+        id: &StoryId,
+    ) -> Result<Option<StoryState>, StateError> {
+        match pending.get(id) {
+            Some(state) => Ok(Some(state.clone())),
+            None => self.state.story(id),
         }
-        pending.insert(
-            record.id.clone(),
-            (record.version, record.content_hash.clone()),
-        );
-        Ok(true)
+    }
+
+    /// Decides a record's fate and, when it is to be published, gives it
+    /// its story id (a re-issued story under a new guid but the same URL
+    /// keeps the first id), its version, and its near-duplicate mark.
+    fn assign(&self, record: &mut Record) -> Result<Decision, StateError> {
+        let now = chrono::Utc::now().timestamp();
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut previous = self.latest(&pending, &record.id)?;
+        let candidate = story_state(record, now);
+        if previous.is_none()
+            && let Some(key) = &url_key(record)
+            && let Some(other) = self.state.alias(key)?
+            && other != record.id
+            && let Some(known) = self.latest(&pending, &other)?
+        {
+            let same_title = known.title_hash.is_some() && known.title_hash == candidate.title_hash;
+            let close = match (known.simhash, candidate.simhash) {
+                (Some(a), Some(b)) => (a ^ b).count_ones() <= SAME_STORY_MAX_DISTANCE,
+                _ => false,
+            };
+            if same_title || close {
+                debug!(id = %other, guid = ?record.guid, url = %key, "same URL as a known story: a new version of it");
+                record.id = other;
+                previous = Some(known);
+            }
+        }
+        if let Some(known) = &previous {
+            if known.content_hash == record.content_hash {
+                if now - known.seen_at.max(known.published_at) >= TOUCH_EVERY_SECS {
+                    self.state.touch(std::slice::from_ref(&record.id), now)?;
+                }
+                return Ok(Decision::Unchanged);
+            }
+            record.version = known.version + 1;
+            record.previous_content_hash = Some(known.content_hash.clone());
+            record.duplicate_of = known.duplicate_of.clone().map(StoryId::from_stored);
+        } else if self.dedup.near_duplicates
+            && record.body.word_count >= self.dedup.min_words
+            && let Some(simhash) = candidate.simhash
+            && let Some((first, known)) =
+                self.state
+                    .near_duplicate(simhash, self.dedup.max_distance, &record.id)?
+        {
+            let original = known.duplicate_of.map_or(first, StoryId::from_stored);
+            debug!(id = %record.id, duplicate_of = %original, "near-duplicate of an earlier story");
+            record.duplicate_of = Some(original);
+        }
+        let mut state = story_state(record, now);
+        if record.duplicate_of.is_some() {
+            metrics::near_duplicate(self.dedup.publish_duplicates);
+            if !self.dedup.publish_duplicates {
+                state.withheld = true;
+                self.state.commit_published(&[Published {
+                    id: record.id.clone(),
+                    state,
+                }])?;
+                return Ok(Decision::Withheld);
+            }
+        }
+        pending.insert(record.id.clone(), state);
+        Ok(Decision::Publish)
     }
 
     /// Forgets the in-flight version once delivered and committed, or
@@ -287,7 +392,7 @@ impl Versions {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         if pending
             .get(id)
-            .is_some_and(|(pending_version, _)| *pending_version == version)
+            .is_some_and(|pending| pending.version == version)
         {
             pending.remove(id);
         }
@@ -317,6 +422,7 @@ pub async fn run(
     let versions = Arc::new(Versions {
         state: state.clone(),
         pending: Mutex::new(HashMap::new()),
+        dedup: settings.dedup,
     });
 
     let capacity = settings.queue_capacity.get();
@@ -354,6 +460,11 @@ pub async fn run(
         settings.dead_letter_max_bytes,
     ));
 
+    let sweeper = tokio::spawn(sweep_state(
+        state.clone(),
+        settings.retention,
+        shutdown.clone(),
+    ));
     let broker_watch = tokio::spawn(watch_broker(
         publisher.clone(),
         shutdown.clone(),
@@ -415,6 +526,7 @@ pub async fn run(
         true
     };
     broker_watch.abort();
+    sweeper.abort();
     let flushed = publisher.flush(Duration::from_secs(5)).await;
     if !drained || !flushed {
         warn!(
@@ -435,6 +547,61 @@ pub async fn run(
         "wirefeed stopped"
     );
     Ok(summary)
+}
+
+/// How often the state store is swept of stories past their retention.
+const SWEEP_EVERY: Duration = Duration::from_secs(3_600);
+
+/// Stories removed per sweep transaction.
+const SWEEP_BATCH: usize = 10_000;
+
+/// Removes stories no feed has listed within `retention`, at start-up and
+/// then hourly, in batches; keeps the state size gauges.
+async fn sweep_state(state: Arc<StateStore>, retention: Duration, shutdown: CancellationToken) {
+    loop {
+        let store = state.clone();
+        let swept = tokio::task::spawn_blocking(move || {
+            let before = chrono::Utc::now().timestamp()
+                - i64::try_from(retention.as_secs()).unwrap_or(i64::MAX / 2);
+            let mut total = wirefeed_state::Expired::default();
+            loop {
+                let expired = store.expire(before, SWEEP_BATCH)?;
+                total.stories += expired.stories;
+                total.dead_items += expired.dead_items;
+                if expired.stories < SWEEP_BATCH as u64 {
+                    return Ok::<_, StateError>((total, store.story_count()?, store.file_size()));
+                }
+            }
+        })
+        .await;
+        match swept {
+            Ok(Ok((expired, stories, bytes))) => {
+                metrics::state_size(stories, bytes);
+                if expired.stories + expired.dead_items > 0 {
+                    info!(
+                        expired_stories = expired.stories,
+                        expired_dead_items = expired.dead_items,
+                        stories,
+                        file_bytes = bytes,
+                        retention_days = retention.as_secs() / 86_400,
+                        "state store swept"
+                    );
+                }
+            }
+            Ok(Err(err)) => {
+                metrics::error(Stage::State, err.error_type());
+                warn!(error = %err, "state store sweep failed; retried at the next sweep");
+            }
+            Err(err) => {
+                metrics::error(Stage::State, "panic");
+                error!(error = %err, "state store sweep panicked");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
 }
 
 /// How often the broker watch asks a broker for metadata.
@@ -1287,8 +1454,8 @@ impl Finish {
             job_shared.probe("enrich", guid.as_deref());
             let probe = |step: &str| job_shared.probe(step, guid.as_deref());
             let mut record = wirefeed_extract::enrich_probed(article, page, &ctx.cleaner, &probe);
-            let publish = job_shared.versions.assign(&mut record)?;
-            Ok::<_, StateError>(publish.then_some(record))
+            let decision = job_shared.versions.assign(&mut record)?;
+            Ok::<_, StateError>(matches!(decision, Decision::Publish).then_some(record))
         })
         .await;
         let outcome = match decided {
@@ -1350,7 +1517,8 @@ enum Sent {
     Record {
         id: StoryId,
         version: u32,
-        content_hash: String,
+        /// What the story's entry becomes once delivered.
+        state: Box<StoryState>,
         feed_id: wirefeed_model::FeedId,
         guid: Option<String>,
         url: Option<String>,
@@ -1466,10 +1634,11 @@ async fn send(
             let enqueued = publisher
                 .enqueue(record.id.as_str(), &payload, &headers)
                 .await;
+            let state = Box::new(story_state(&record, chrono::Utc::now().timestamp()));
             let sent = Sent::Record {
                 id: record.id,
                 version: record.version,
-                content_hash: record.content_hash,
+                state,
                 feed_id: record.source.feed_id,
                 guid: record.guid,
                 url: record.url,
@@ -1560,7 +1729,7 @@ fn settle_failed_record(
     let Sent::Record {
         id,
         version,
-        content_hash,
+        state,
         feed_id,
         guid,
         url,
@@ -1613,15 +1782,9 @@ fn settle_failed_record(
         record: serde_json::from_slice(&payload).ok(),
         item: None,
     };
-    let settle = DeadSettle::Story(Published {
-        id,
-        state: StoryState {
-            version,
-            content_hash,
-            published_at: chrono::Utc::now().timestamp(),
-            dead_lettered: true,
-        },
-    });
+    let mut state = *state;
+    state.dead_lettered = true;
+    let settle = DeadSettle::Story(Published { id, state });
     Some(PublishItem {
         outgoing: Outgoing::Dead(Box::new(DeadJob { letter, settle })),
         ack,
@@ -1643,20 +1806,15 @@ async fn settle_batch(
     let mut dead_items: Vec<String> = Vec::new();
     for delivered in batch.iter().filter(|delivered| delivered.result.is_ok()) {
         match &delivered.sent {
-            Sent::Record {
-                id,
-                version,
-                content_hash,
-                ..
-            } => receipts.push(Published {
-                id: id.clone(),
-                state: StoryState {
-                    version: *version,
-                    content_hash: content_hash.clone(),
-                    published_at: now,
-                    dead_lettered: false,
-                },
-            }),
+            Sent::Record { id, state, .. } => {
+                let mut state = (**state).clone();
+                state.published_at = now;
+                state.seen_at = now;
+                receipts.push(Published {
+                    id: id.clone(),
+                    state,
+                });
+            }
             Sent::Dead(DeadSettle::Story(published)) => receipts.push(published.clone()),
             Sent::Dead(DeadSettle::Item(fingerprint)) => dead_items.push(fingerprint.clone()),
         }

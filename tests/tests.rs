@@ -11,3 +11,4 @@ mod pipeline;
 mod schedule;
 mod spool;
 mod util;
+mod versions;

@@ -493,7 +493,7 @@ pub fn cnn_rss(guid: &str, edit: Option<(&str, &str)>) -> String {
 <language>en-us</language>
 <item>
 <title>{}</title>
-<link>https://wire.example.com/cnn/2024/09/13/putin-nato.html</link>
+<link>https://wire.example.com/cnn/2024/09/13/{guid}.html</link>
 <guid isPermaLink="false">{guid}</guid>
 <pubDate>Fri, 13 Sep 2024 14:05:00 GMT</pubDate>
 <dc:creator>Lex Harvey</dc:creator>

@@ -358,6 +358,7 @@ pub fn enrich_probed(
         content_hash,
         previous_content_hash: None,
         simhash,
+        duplicate_of: None,
     }
 }
 

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 ///
 /// The major version changes only when a field is removed or changes
 /// meaning; a minor bump adds fields. Consumers check the major version.
-pub const SCHEMA: &str = "wirefeed.article/1.2";
+pub const SCHEMA: &str = "wirefeed.article/1.3";
 
 /// The identifier of a configured feed, as written in the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -87,6 +87,10 @@ pub struct Record {
     pub previous_content_hash: Option<String>,
     /// 64-bit SimHash of the body, hex, for near-duplicate detection.
     pub simhash: String,
+    /// The id of the earlier story this one near-duplicates (the same wire
+    /// story republished with small edits), when it does (since 1.3).
+    #[serde(default)]
+    pub duplicate_of: Option<StoryId>,
 }
 
 /// The source block of a record.
