@@ -126,6 +126,15 @@ pub struct KafkaSection {
     pub bootstrap_servers: String,
     /// The enriched article topic.
     pub topic: String,
+    /// At-least-once (default) or exactly-once delivery.
+    #[serde(default)]
+    pub delivery: DeliveryMode,
+    /// Exactly-once: the transactional id; default `wirefeed-<topic>`.
+    #[serde(default)]
+    pub transactional_id: Option<String>,
+    /// Exactly-once: the state changelog topic; default `<topic>.state`.
+    #[serde(default)]
+    pub state_topic: Option<String>,
     /// Where records and items that can never be published go; default
     /// `<topic>.dead-letter`.
     #[serde(default)]
@@ -168,6 +177,18 @@ pub struct KafkaSection {
 fn default_bootstrap_servers() -> String {
     "127.0.0.1:9092".to_owned()
 }
+/// How records reach Kafka.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryMode {
+    /// Idempotent producer; a crash may re-send what was in flight.
+    #[default]
+    AtLeastOnce,
+    /// Records and their state changes in one Kafka transaction;
+    /// read-committed consumers see every story once.
+    ExactlyOnce,
+}
+
 const fn default_dead_letter_max_bytes() -> usize {
     512 * 1024
 }
@@ -590,8 +611,10 @@ pub struct Settings {
     pub state_path: PathBuf,
     /// Producer settings.
     pub producer: ProducerConfig,
-    /// In-flight bound.
+    /// In-flight bound (records per transaction in exactly-once mode).
     pub max_in_flight: NonZeroUsize,
+    /// At-least-once or exactly-once.
+    pub delivery: DeliveryMode,
     /// Largest dead letter before it is shrunk, bytes.
     pub dead_letter_max_bytes: usize,
     /// Start-up wait for the broker.
@@ -778,11 +801,36 @@ impl FileConfig {
         if self.state.retention_days == 0 {
             return Err(invalid("state.retention_days", "must be at least 1"));
         }
+        let state_topic = self
+            .kafka
+            .state_topic
+            .clone()
+            .unwrap_or_else(|| format!("{}.state", self.kafka.topic));
+        if state_topic.trim().is_empty()
+            || state_topic == self.kafka.topic
+            || state_topic == dead_letter_topic
+        {
+            return Err(invalid(
+                "kafka.state_topic",
+                "must be a topic name other than kafka.topic and kafka.dead_letter_topic",
+            ));
+        }
+        let transactional_id = match self.kafka.delivery {
+            DeliveryMode::AtLeastOnce => None,
+            DeliveryMode::ExactlyOnce => Some(
+                self.kafka
+                    .transactional_id
+                    .clone()
+                    .unwrap_or_else(|| format!("wirefeed-{}", self.kafka.topic)),
+            ),
+        };
         let producer = ProducerConfig {
             bootstrap_servers: self.kafka.bootstrap_servers.clone(),
             client_id: self.kafka.client_id.clone(),
             topic: self.kafka.topic.clone(),
             dead_letter_topic,
+            state_topic,
+            transactional_id,
             delivery_timeout: Duration::from_secs(self.kafka.delivery_timeout_secs),
             linger: Duration::from_millis(self.kafka.linger_ms),
             compression: self.kafka.compression.clone(),
@@ -991,6 +1039,7 @@ impl FileConfig {
             producer,
             max_in_flight: positive("kafka.max_in_flight", self.kafka.max_in_flight)?,
             dead_letter_max_bytes: self.kafka.dead_letter_max_bytes,
+            delivery: self.kafka.delivery,
             startup_timeout: Duration::from_secs(self.kafka.startup_timeout_secs.max(1)),
             http: HttpConfig {
                 page_allow,

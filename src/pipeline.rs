@@ -39,12 +39,12 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 use url::Url;
 use wirefeed_extract::{Cleaner, PageInput};
 use wirefeed_formats::{FeedHints, ParseLimits};
-use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher};
+use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher, TxnMessage, TxnTopic};
 use wirefeed_model::{ArticleSource, DEAD_LETTER_SCHEMA, DeadLetter, RawItem, Record, StoryId};
 use wirefeed_sources::{FetchOutcome, Fetcher, SpoolDir, Validators};
 use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 
-use crate::config::{DedupSection, FaultProbe, Feed, Settings};
+use crate::config::{DedupSection, DeliveryMode, FaultProbe, Feed, Settings};
 use crate::metrics::{self, Stage};
 use crate::process::{DocumentContext, normalize_item, page_wanted};
 use crate::schedule::{Jitter, ScheduleConfig, adapt_interval, next_delay, skip_forward};
@@ -408,14 +408,38 @@ pub async fn run(
     shutdown: CancellationToken,
     reload: Option<mpsc::Receiver<Settings>>,
 ) -> anyhow::Result<RunSummary> {
-    let state = Arc::new(StateStore::open(&settings.state_path)?);
+    let state_existed = settings.state_path.exists();
+    let state = Arc::new(StateStore::open(&settings.state_path).with_context(|| {
+        format!(
+            "state store {} cannot be opened; if it is corrupt, move it aside and start again: \
+             in exactly-once mode it is rebuilt from the changelog topic, otherwise stories \
+             still in the feeds are published again",
+            settings.state_path.display()
+        )
+    })?);
+    if !state_existed {
+        warn!(
+            path = %settings.state_path.display(),
+            "state store did not exist and was created: a first start, or a lost store \
+             (then stories still in the feeds are published again as version 1, unless \
+             exactly-once mode restores them from the changelog)"
+        );
+    }
     let publisher = Arc::new(Publisher::new(settings.producer.clone())?);
+    let exactly_once = settings.delivery == DeliveryMode::ExactlyOnce;
     match publisher.prepare_topic(settings.startup_timeout).await {
         Ok(()) => info!(topic = %publisher.topic(), "kafka topic ready"),
-        Err(err) if mode == RunMode::Once => {
+        Err(err) if mode == RunMode::Once || exactly_once => {
             return Err(err).context("kafka is not reachable");
         }
         Err(err) => warn!(error = %err, "kafka not ready at start-up; records wait in the queue"),
+    }
+    if exactly_once {
+        publisher
+            .init_transactions(settings.startup_timeout)
+            .await
+            .context("cannot start exactly-once delivery")?;
+        restore_from_changelog(publisher.clone(), state.clone(), settings.startup_timeout).await?;
     }
     let fetcher = Fetcher::new(settings.http.clone())?;
     let stats = Arc::new(Stats::default());
@@ -450,15 +474,28 @@ pub async fn run(
     }
     drop(shared);
     drop(publish_tx);
-    let publisher_task = tokio::spawn(publish_loop(
-        publish_rx,
-        publisher.clone(),
-        versions,
-        state.clone(),
-        stats.clone(),
-        settings.max_in_flight.get(),
-        settings.dead_letter_max_bytes,
-    ));
+    let publisher_task = if exactly_once {
+        tokio::spawn(publish_transactions(
+            publish_rx,
+            publisher.clone(),
+            versions,
+            state.clone(),
+            stats.clone(),
+            settings.max_in_flight.get(),
+            settings.dead_letter_max_bytes,
+            shutdown.clone(),
+        ))
+    } else {
+        tokio::spawn(publish_loop(
+            publish_rx,
+            publisher.clone(),
+            versions,
+            state.clone(),
+            stats.clone(),
+            settings.max_in_flight.get(),
+            settings.dead_letter_max_bytes,
+        ))
+    };
 
     let sweeper = tokio::spawn(sweep_state(
         state.clone(),
@@ -1891,4 +1928,299 @@ async fn settle_batch(
         }
     }
     dead_letters
+}
+
+/// Exactly-once: fills the local state cache from the changelog topic, so
+/// a story whose transaction committed just before a crash is known before
+/// any feed is polled.
+async fn restore_from_changelog(
+    publisher: Arc<Publisher>,
+    state: Arc<StateStore>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let restored = tokio::task::spawn_blocking(move || {
+        let mut stories: Vec<Published> = Vec::new();
+        let mut dead: Vec<(String, i64)> = Vec::new();
+        let mut unreadable = 0u64;
+        let mut failed: Option<StateError> = None;
+        let mut flush = |stories: &mut Vec<Published>, dead: &mut Vec<(String, i64)>| {
+            if let Err(err) = state.commit_published(stories) {
+                failed.get_or_insert(err);
+            }
+            for (fingerprint, at) in dead.drain(..) {
+                if let Err(err) = state.commit_dead_items(&[fingerprint], at) {
+                    failed.get_or_insert(err);
+                }
+            }
+            stories.clear();
+        };
+        let read = publisher.read_changelog(timeout, |key, value| {
+            let Some(value) = value else { return };
+            match key.split_once(':') {
+                Some(("story", id)) => match serde_json::from_slice::<StoryState>(value) {
+                    Ok(story) => stories.push(Published {
+                        id: StoryId::from_stored(id),
+                        state: story,
+                    }),
+                    Err(_) => unreadable += 1,
+                },
+                Some(("dead", fingerprint)) => match serde_json::from_slice::<DeadEntry>(value) {
+                    Ok(entry) => dead.push((fingerprint.to_owned(), entry.dead_at)),
+                    Err(_) => unreadable += 1,
+                },
+                _ => unreadable += 1,
+            }
+            if stories.len() >= 1_000 {
+                flush(&mut stories, &mut dead);
+            }
+        })?;
+        flush(&mut stories, &mut dead);
+        if let Some(err) = failed {
+            return Err(anyhow::Error::new(err).context("cannot restore the state store"));
+        }
+        Ok::<_, anyhow::Error>((read, unreadable))
+    })
+    .await
+    .context("changelog restore panicked")?
+    .context("cannot read the state changelog")?;
+    let (read, unreadable) = restored;
+    info!(
+        entries = read,
+        unreadable,
+        elapsed_ms = started.elapsed().as_millis(),
+        "state restored from the changelog"
+    );
+    if unreadable > 0 {
+        warn!(
+            unreadable,
+            "changelog entries that could not be read were skipped"
+        );
+    }
+    Ok(())
+}
+
+/// A dead item's changelog value.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DeadEntry {
+    dead_at: i64,
+}
+
+/// How long a transaction waits to gather more records.
+const TXN_LINGER: Duration = Duration::from_millis(50);
+
+/// How long a transaction commit may take.
+const TXN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One item of a transaction: what it sent and where its own message is.
+struct TxnPart {
+    sent: Sent,
+    size: usize,
+    message: usize,
+    ack: oneshot::Sender<ItemOutcome>,
+}
+
+/// Exactly-once publishing: gathers up to `max_batch` items, sends their
+/// records (or dead letters) and their state changelog entries in one
+/// transaction, and commits the local state cache and answers the pollers
+/// only once it committed. An aborted transaction fails its items, which
+/// their pollers offer again; a record refused for good becomes a dead
+/// letter in the next transaction. A fenced producer (another instance
+/// took over the transactional id) stops the publisher.
+#[allow(clippy::too_many_arguments)]
+async fn publish_transactions(
+    mut publish_rx: mpsc::Receiver<PublishItem>,
+    publisher: Arc<Publisher>,
+    versions: Arc<Versions>,
+    state: Arc<StateStore>,
+    stats: Arc<Stats>,
+    max_batch: usize,
+    dead_letter_max_bytes: usize,
+    shutdown: CancellationToken,
+) {
+    let mut carry: Vec<PublishItem> = Vec::new();
+    loop {
+        let mut batch = std::mem::take(&mut carry);
+        if batch.is_empty() {
+            match publish_rx.recv().await {
+                Some(item) => batch.push(item),
+                None => return,
+            }
+        }
+        let linger = tokio::time::sleep(TXN_LINGER);
+        tokio::pin!(linger);
+        while batch.len() < max_batch {
+            tokio::select! {
+                biased;
+                item = publish_rx.recv() => match item {
+                    Some(item) => batch.push(item),
+                    None => break,
+                },
+                () = &mut linger => break,
+            }
+        }
+        let started = Instant::now();
+        let now = chrono::Utc::now().timestamp();
+        let mut messages: Vec<TxnMessage> = Vec::with_capacity(batch.len() * 2);
+        let mut parts: Vec<TxnPart> = Vec::with_capacity(batch.len());
+        for PublishItem { outgoing, ack } in batch {
+            match outgoing {
+                Outgoing::Record(record) => {
+                    let record = *record;
+                    let payload = match serde_json::to_vec(&record) {
+                        Ok(payload) => payload,
+                        Err(err) => {
+                            metrics::error(Stage::Publish, "serialize");
+                            error!(story_id = %record.id, error = %err, "cannot serialize record");
+                            versions.settle(&record.id, record.version);
+                            Stats::add(&stats.undelivered, 1);
+                            let _ = ack.send(ItemOutcome::Failed);
+                            continue;
+                        }
+                    };
+                    let story = story_state(&record, now);
+                    let headers = wirefeed_kafka::record_headers(&record)
+                        .into_iter()
+                        .collect();
+                    let message = messages.len();
+                    messages.push(TxnMessage {
+                        topic: TxnTopic::Records,
+                        key: record.id.to_string(),
+                        payload: Some(payload.clone()),
+                        headers,
+                    });
+                    messages.push(TxnMessage {
+                        topic: TxnTopic::State,
+                        key: format!("story:{}", record.id),
+                        payload: serde_json::to_vec(&story).ok(),
+                        headers: Vec::new(),
+                    });
+                    parts.push(TxnPart {
+                        size: payload.len(),
+                        sent: Sent::Record {
+                            id: record.id,
+                            version: record.version,
+                            state: Box::new(story),
+                            feed_id: record.source.feed_id,
+                            guid: record.guid,
+                            url: record.url,
+                            title: record.title,
+                            payload,
+                        },
+                        message,
+                        ack,
+                    });
+                }
+                Outgoing::Dead(job) => {
+                    let DeadJob { letter, settle } = *job;
+                    let payload = letter.to_payload(dead_letter_max_bytes);
+                    let message = messages.len();
+                    messages.push(TxnMessage {
+                        topic: TxnTopic::DeadLetters,
+                        key: wirefeed_kafka::dead_letter_key(&letter),
+                        headers: wirefeed_kafka::dead_letter_headers(&letter),
+                        payload: Some(payload.bytes.clone()),
+                    });
+                    let (key, value) = match &settle {
+                        DeadSettle::Story(published) => (
+                            format!("story:{}", published.id),
+                            serde_json::to_vec(&published.state).ok(),
+                        ),
+                        DeadSettle::Item(fingerprint) => (
+                            format!("dead:{fingerprint}"),
+                            serde_json::to_vec(&DeadEntry { dead_at: now }).ok(),
+                        ),
+                    };
+                    messages.push(TxnMessage {
+                        topic: TxnTopic::State,
+                        key,
+                        payload: value,
+                        headers: Vec::new(),
+                    });
+                    parts.push(TxnPart {
+                        size: payload.bytes.len(),
+                        sent: Sent::Dead(settle),
+                        message,
+                        ack,
+                    });
+                }
+            }
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        let outcome = publisher.transaction(messages, TXN_TIMEOUT).await;
+        let mut results: Vec<Option<Result<DeliveryReceipt, PublishError>>> =
+            outcome.results.into_iter().map(Some).collect();
+        let mut own_result = |index: usize| results.get_mut(index).and_then(Option::take);
+        if outcome.committed {
+            let delivered: Vec<Delivered> = parts
+                .into_iter()
+                .map(|part| Delivered {
+                    result: own_result(part.message).unwrap_or(Ok(DeliveryReceipt {
+                        partition: -1,
+                        offset: -1,
+                    })),
+                    sent: part.sent,
+                    size: part.size,
+                    elapsed: started.elapsed(),
+                    ack: part.ack,
+                })
+                .collect();
+            carry.extend(
+                settle_batch(delivered, publisher.topic(), &versions, &state, &stats).await,
+            );
+            continue;
+        }
+        let reason = outcome
+            .error
+            .as_ref()
+            .map_or_else(|| "a message was refused".to_owned(), ToString::to_string);
+        metrics::error(Stage::Publish, "transaction");
+        error!(
+            items = parts.len(),
+            fatal = outcome.fatal,
+            error = %reason,
+            "transaction aborted; its stories are offered again"
+        );
+        for part in parts {
+            match (part.sent, own_result(part.message)) {
+                (sent @ Sent::Record { .. }, Some(Err(err))) => {
+                    let delivered = Delivered {
+                        sent,
+                        size: part.size,
+                        elapsed: started.elapsed(),
+                        result: Err(err),
+                        ack: part.ack,
+                    };
+                    if let Some(dead) =
+                        settle_failed_record(delivered, publisher.topic(), &versions, &stats)
+                    {
+                        carry.push(dead);
+                    }
+                }
+                (sent, _) => {
+                    match &sent {
+                        Sent::Record { id, version, .. } => versions.settle(id, *version),
+                        Sent::Dead(DeadSettle::Story(published)) => {
+                            versions.settle(&published.id, published.state.version);
+                        }
+                        Sent::Dead(DeadSettle::Item(_)) => {}
+                    }
+                    Stats::add(&stats.undelivered, 1);
+                    let _ = part.ack.send(ItemOutcome::Failed);
+                }
+            }
+        }
+        if outcome.fatal {
+            error!(
+                "the transactional producer was fenced or failed fatally: another instance may use the same transactional id; stopping"
+            );
+            for item in carry.drain(..) {
+                let _ = item.ack.send(ItemOutcome::Failed);
+            }
+            shutdown.cancel();
+            return;
+        }
+    }
 }

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::util::{
-    Daemon, FeedServer, OwnBroker, Route, read_topic_on, require_broker, topic_record_count_on,
-    value,
+    Daemon, FeedServer, OwnBroker, Route, read_committed_until_idle, read_topic_on, require_broker,
+    topic_record_count_on, value,
 };
 
 /// Short wire briefs, one template per desk; `{n}` makes each unique.
@@ -125,6 +125,17 @@ async fn guid_counts(bootstrap: &str, topic: &str) -> HashMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_no_story() {
+    sigkill_run("at-least-once").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_points_in_exactly_once_mode_loses_and_doubles_nothing() {
+    sigkill_run("exactly-once").await;
+}
+
+/// Kills the daemon (delivery `mode`) at random points while its feed
+/// grows, then reads the topic as a read-committed consumer.
+async fn sigkill_run(mode: &str) {
     require_broker();
     let kills: usize = std::env::var("WIREFEED_SOAK_KILLS")
         .ok()
@@ -140,7 +151,7 @@ async fn sigkill_at_random_points_loses_no_story() {
     let mut random = Random(seed);
 
     let server = FeedServer::start();
-    let daemon = Daemon::new("delivery-sigkill", &[]);
+    let daemon = Daemon::new(&format!("delivery-sigkill-{mode}"), &[]);
     daemon.write_config_with(
         &[("briefs", &server.url("/briefs.xml"))],
         1,
@@ -148,7 +159,9 @@ async fn sigkill_at_random_points_loses_no_story() {
     );
     daemon.edit_config(
         "delivery_timeout_secs = 60\n",
-        &format!("delivery_timeout_secs = 60\nmax_in_flight = {max_in_flight}\n"),
+        &format!(
+            "delivery_timeout_secs = 60\nmax_in_flight = {max_in_flight}\ndelivery = \"{mode}\"\n"
+        ),
     );
     let feed = GrowingFeed::start(&server, "/briefs.xml", Duration::from_millis(40));
     for _ in 0..kills {
@@ -168,23 +181,41 @@ async fn sigkill_at_random_points_loses_no_story() {
         String::from_utf8_lossy(&last.stderr)
     );
 
-    let counts = guid_counts(&crate::util::bootstrap(), &daemon.topic).await;
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for record in read_committed_until_idle(
+        &crate::util::bootstrap(),
+        &daemon.topic,
+        Duration::from_secs(8),
+    )
+    .await
+    {
+        let guid = value(&record)["guid"].as_str().unwrap().to_owned();
+        *counts.entry(guid).or_default() += 1;
+    }
     let missing: Vec<usize> = (0..stories)
         .filter(|n| !counts.contains_key(&format!("urn:wire:brief:{n}")))
         .collect();
     let records: usize = counts.values().sum();
     let duplicates = records - counts.len();
     println!(
-        "stories {stories}, kills {kills}, records {records}, missing {}, duplicates {duplicates} (bound {})",
+        "{mode}: stories {stories}, kills {kills}, records {records}, missing {}, duplicates {duplicates} (bound {})",
         missing.len(),
-        kills * max_in_flight
+        if mode == "exactly-once" {
+            0
+        } else {
+            kills * max_in_flight
+        }
     );
     assert!(missing.is_empty(), "stories never published: {missing:?}");
     assert_eq!(counts.len(), stories, "no story the feed never had");
-    assert!(
-        duplicates <= kills * max_in_flight,
-        "{duplicates} duplicates: more than {max_in_flight} in flight per kill"
-    );
+    if mode == "exactly-once" {
+        assert_eq!(duplicates, 0, "a read-committed consumer saw a story twice");
+    } else {
+        assert!(
+            duplicates <= kills * max_in_flight,
+            "{duplicates} duplicates: more than {max_in_flight} in flight per kill"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -132,6 +132,23 @@ pub async fn read_topic_on(bootstrap: &str, topic: &str) -> Vec<ConsumedRecord> 
     records
 }
 
+/// Reads `topic` from the beginning until no record comes for `idle`. For
+/// transactional topics, where the watermarks also count commit markers
+/// and aborted records a consumer never sees.
+pub async fn read_committed_until_idle(
+    bootstrap: &str,
+    topic: &str,
+    idle: Duration,
+) -> Vec<ConsumedRecord> {
+    let reader = TopicReader::new(bootstrap, topic, StartAt::Beginning).unwrap();
+    let mut records = Vec::new();
+    while let Some(record) = reader.next(idle).await.unwrap() {
+        records.push(record);
+    }
+    records.sort_by_key(|record| (record.partition, record.offset));
+    records
+}
+
 /// Parses a record's JSON value.
 pub fn value(record: &ConsumedRecord) -> Value {
     serde_json::from_slice(record.payload.as_deref().unwrap()).unwrap()

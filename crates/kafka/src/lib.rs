@@ -14,8 +14,10 @@
 #![deny(missing_docs)]
 
 mod reader;
+mod txn;
 
 pub use reader::{ConsumedRecord, ReadError, StartAt, TopicReader};
+pub use txn::{TxnMessage, TxnOutcome, TxnTopic};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -40,10 +42,11 @@ const MANAGED_KEYS: &[&str] = &[
     "delivery.timeout.ms",
     "linger.ms",
     "compression.type",
+    "transactional.id",
 ];
 
 /// How long `enqueue` waits between tries while librdkafka's queue is full.
-const QUEUE_FULL_BACKOFF: Duration = Duration::from_millis(50);
+pub(crate) const QUEUE_FULL_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Producer settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +60,11 @@ pub struct ProducerConfig {
     /// The dead-letter topic: records (or items) that can never be
     /// delivered to `topic` go here with the reason in headers.
     pub dead_letter_topic: String,
+    /// The state changelog topic (compacted) of exactly-once mode.
+    pub state_topic: String,
+    /// The transactional id: set for exactly-once mode, where every send
+    /// is part of a transaction.
+    pub transactional_id: Option<String>,
     /// How long librdkafka keeps retrying a record before reporting it
     /// failed (`message.timeout.ms`).
     pub delivery_timeout: Duration,
@@ -97,6 +105,11 @@ impl ProducerConfig {
             )
             .set("linger.ms", self.linger.as_millis().to_string())
             .set("compression.type", &self.compression);
+        if let Some(id) = &self.transactional_id {
+            config
+                .set("transactional.id", id)
+                .set("transaction.timeout.ms", "60000");
+        }
         for (key, value) in &self.librdkafka {
             config.set(key, value);
         }
@@ -152,6 +165,15 @@ pub enum PublishError {
         topic: String,
         /// The record key.
         key: String,
+        /// The cause.
+        #[source]
+        source: KafkaError,
+    },
+    /// A transaction could not be begun, committed or aborted.
+    #[error("transaction on topic {topic} failed: {source}")]
+    Transaction {
+        /// The record topic.
+        topic: String,
         /// The cause.
         #[source]
         source: KafkaError,
@@ -214,6 +236,7 @@ impl PublishError {
                 }
             }
             PublishError::Canceled { .. } => "canceled",
+            PublishError::Transaction { .. } => "transaction",
         }
     }
 }
@@ -300,8 +323,20 @@ impl Publisher {
             let options = AdminOptions::new()
                 .operation_timeout(Some(timeout))
                 .request_timeout(Some(timeout));
+            let mut topics = vec![new_topic, dead_letters];
+            if self.config.transactional_id.is_some() {
+                // The state changelog keeps the latest entry per story.
+                topics.push(
+                    NewTopic::new(
+                        &self.config.state_topic,
+                        self.config.topic_partitions,
+                        replication(),
+                    )
+                    .set("cleanup.policy", "compact"),
+                );
+            }
             let results = admin
-                .create_topics([&new_topic, &dead_letters], &options)
+                .create_topics(&topics, &options)
                 .await
                 .map_err(topic_error)?;
             for result in results {
@@ -510,6 +545,8 @@ mod tests {
             client_id: "wirefeed-test".to_owned(),
             topic: "articles".to_owned(),
             dead_letter_topic: "articles.dead-letter".to_owned(),
+            state_topic: "articles.state".to_owned(),
+            transactional_id: None,
             delivery_timeout: Duration::from_secs(30),
             linger: Duration::from_millis(5),
             compression: "lz4".to_owned(),
