@@ -181,6 +181,8 @@ enum Outgoing {
     Record(Box<Record>),
     /// A dead letter, to the dead-letter topic.
     Dead(Box<DeadJob>),
+    /// Changelog keys of expired entries to delete (exactly-once mode).
+    Tombstones(Vec<String>),
 }
 
 /// A dead letter and what to remember once the broker has it, so the same
@@ -473,6 +475,7 @@ pub async fn run(
         workers.spawn(worker(work_rx.clone(), shared.clone()));
     }
     drop(shared);
+    let changelog_tx = exactly_once.then(|| publish_tx.downgrade());
     drop(publish_tx);
     let publisher_task = if exactly_once {
         tokio::spawn(publish_transactions(
@@ -501,6 +504,7 @@ pub async fn run(
         state.clone(),
         settings.retention,
         shutdown.clone(),
+        changelog_tx,
     ));
     let broker_watch = tokio::spawn(watch_broker(
         publisher.clone(),
@@ -593,8 +597,16 @@ const SWEEP_EVERY: Duration = Duration::from_secs(3_600);
 const SWEEP_BATCH: usize = 10_000;
 
 /// Removes stories no feed has listed within `retention`, at start-up and
-/// then hourly, in batches; keeps the state size gauges.
-async fn sweep_state(state: Arc<StateStore>, retention: Duration, shutdown: CancellationToken) {
+/// then hourly, in batches; keeps the state size gauges. In exactly-once
+/// mode the removed entries are also removed from the changelog
+/// (tombstones, through the publisher's transactions), so it stays as
+/// bounded as the store.
+async fn sweep_state(
+    state: Arc<StateStore>,
+    retention: Duration,
+    shutdown: CancellationToken,
+    changelog: Option<mpsc::WeakSender<PublishItem>>,
+) {
     loop {
         let store = state.clone();
         let swept = tokio::task::spawn_blocking(move || {
@@ -605,6 +617,8 @@ async fn sweep_state(state: Arc<StateStore>, retention: Duration, shutdown: Canc
                 let expired = store.expire(before, SWEEP_BATCH)?;
                 total.stories += expired.stories;
                 total.dead_items += expired.dead_items;
+                total.story_ids.extend(expired.story_ids);
+                total.fingerprints.extend(expired.fingerprints);
                 if expired.stories < SWEEP_BATCH as u64 {
                     return Ok::<_, StateError>((total, store.story_count()?, store.file_size()));
                 }
@@ -612,8 +626,31 @@ async fn sweep_state(state: Arc<StateStore>, retention: Duration, shutdown: Canc
         })
         .await;
         match swept {
-            Ok(Ok((expired, stories, bytes))) => {
+            Ok(Ok((mut expired, stories, bytes))) => {
                 metrics::state_size(stories, bytes);
+                if let Some(publish_tx) = changelog.as_ref().and_then(mpsc::WeakSender::upgrade) {
+                    let keys: Vec<String> = expired
+                        .story_ids
+                        .drain(..)
+                        .map(|id| format!("story:{id}"))
+                        .chain(
+                            expired
+                                .fingerprints
+                                .drain(..)
+                                .map(|fp| format!("dead:{fp}")),
+                        )
+                        .collect();
+                    for chunk in keys.chunks(SWEEP_BATCH) {
+                        let (ack, _) = oneshot::channel();
+                        let item = PublishItem {
+                            outgoing: Outgoing::Tombstones(chunk.to_vec()),
+                            ack,
+                        };
+                        if publish_tx.send(item).await.is_err() {
+                            break;
+                        }
+                    }
+                }
                 if expired.stories + expired.dead_items > 0 {
                     info!(
                         expired_stories = expired.stories,
@@ -1714,6 +1751,8 @@ async fn send(
                 }
             }
         }
+        // Only exactly-once mode keeps a changelog.
+        Outgoing::Tombstones(_) => None,
         Outgoing::Dead(job) => {
             let DeadJob { letter, settle } = *job;
             let payload = letter.to_payload(dead_letter_max_bytes);
@@ -1944,19 +1983,32 @@ async fn restore_from_changelog(
         let mut dead: Vec<(String, i64)> = Vec::new();
         let mut unreadable = 0u64;
         let mut failed: Option<StateError> = None;
-        let mut flush = |stories: &mut Vec<Published>, dead: &mut Vec<(String, i64)>| {
-            if let Err(err) = state.commit_published(stories) {
-                failed.get_or_insert(err);
-            }
-            for (fingerprint, at) in dead.drain(..) {
-                if let Err(err) = state.commit_dead_items(&[fingerprint], at) {
-                    failed.get_or_insert(err);
-                }
-            }
+        let flush = |stories: &mut Vec<Published>,
+                     dead: &mut Vec<(String, i64)>|
+         -> Result<(), StateError> {
+            let committed = state.commit_published(stories);
             stories.clear();
+            committed?;
+            for (fingerprint, at) in dead.drain(..) {
+                state.commit_dead_items(&[fingerprint], at)?;
+            }
+            Ok(())
         };
         let read = publisher.read_changelog(timeout, |key, value| {
-            let Some(value) = value else { return };
+            let Some(value) = value else {
+                // A tombstone: the entry expired after the earlier ones
+                // were written; compaction has not removed them yet.
+                let forgotten =
+                    flush(&mut stories, &mut dead).and_then(|()| match key.split_once(':') {
+                        Some(("story", id)) => state.forget(Some(id), None),
+                        Some(("dead", fingerprint)) => state.forget(None, Some(fingerprint)),
+                        _ => Ok(()),
+                    });
+                if let Err(err) = forgotten {
+                    failed.get_or_insert(err);
+                }
+                return;
+            };
             match key.split_once(':') {
                 Some(("story", id)) => match serde_json::from_slice::<StoryState>(value) {
                     Ok(story) => stories.push(Published {
@@ -1971,11 +2023,15 @@ async fn restore_from_changelog(
                 },
                 _ => unreadable += 1,
             }
-            if stories.len() >= 1_000 {
-                flush(&mut stories, &mut dead);
+            if stories.len() >= 1_000
+                && let Err(err) = flush(&mut stories, &mut dead)
+            {
+                failed.get_or_insert(err);
             }
         })?;
-        flush(&mut stories, &mut dead);
+        if let Err(err) = flush(&mut stories, &mut dead) {
+            failed.get_or_insert(err);
+        }
         if let Some(err) = failed {
             return Err(anyhow::Error::new(err).context("cannot restore the state store"));
         }
@@ -2111,6 +2167,14 @@ async fn publish_transactions(
                         ack,
                     });
                 }
+                Outgoing::Tombstones(keys) => {
+                    messages.extend(keys.into_iter().map(|key| TxnMessage {
+                        topic: TxnTopic::State,
+                        key,
+                        payload: None,
+                        headers: Vec::new(),
+                    }));
+                }
                 Outgoing::Dead(job) => {
                     let DeadJob { letter, settle } = *job;
                     let payload = letter.to_payload(dead_letter_max_bytes);
@@ -2146,7 +2210,7 @@ async fn publish_transactions(
                 }
             }
         }
-        if parts.is_empty() {
+        if messages.is_empty() {
             continue;
         }
         let outcome = publisher.transaction(messages, TXN_TIMEOUT).await;

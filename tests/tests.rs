@@ -10,5 +10,6 @@ mod hostile;
 mod pipeline;
 mod schedule;
 mod spool;
+mod state;
 mod util;
 mod versions;

@@ -110,12 +110,16 @@ impl StoryState {
 }
 
 /// What [`StateStore::expire`] removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Expired {
     /// Stories not seen within the retention.
     pub stories: u64,
     /// Dead-item fingerprints older than the retention.
     pub dead_items: u64,
+    /// The removed story ids.
+    pub story_ids: Vec<String>,
+    /// The removed dead-item fingerprints.
+    pub fingerprints: Vec<String>,
 }
 
 /// What the store knows of a feed.
@@ -497,6 +501,7 @@ impl StateStore {
                     .map(|value| value.value().to_vec());
                 let Some(bytes) = removed else { continue };
                 expired.stories += 1;
+                expired.story_ids.push(id.clone());
                 let Ok(state) = serde_json::from_slice::<StoryState>(&bytes) else {
                     continue;
                 };
@@ -531,9 +536,59 @@ impl StateStore {
                 dead.remove(key.as_str()).map_err(|err| self.storage(err))?;
             }
             expired.dead_items = stale.len() as u64;
+            expired.fingerprints = stale;
         }
         txn.commit().map_err(|err| self.storage(err))?;
         Ok(expired)
+    }
+
+    /// Removes one story and its index entries, or one dead-item
+    /// fingerprint (a changelog tombstone read back).
+    pub fn forget(&self, story: Option<&str>, fingerprint: Option<&str>) -> Result<(), StateError> {
+        let txn = self.db.begin_write().map_err(|err| self.storage(err))?;
+        {
+            if let Some(id) = story {
+                let mut stories = txn.open_table(STORIES).map_err(|err| self.storage(err))?;
+                let removed = stories
+                    .remove(id)
+                    .map_err(|err| self.storage(err))?
+                    .map(|value| value.value().to_vec());
+                if let Some(state) =
+                    removed.and_then(|bytes| serde_json::from_slice::<StoryState>(&bytes).ok())
+                {
+                    let mut by_time = txn.open_table(BY_TIME).map_err(|err| self.storage(err))?;
+                    by_time
+                        .remove((state.last_seen(), id))
+                        .map_err(|err| self.storage(err))?;
+                    if let Some(simhash) = state.simhash {
+                        let mut bands = txn
+                            .open_multimap_table(SIMHASH_BANDS)
+                            .map_err(|err| self.storage(err))?;
+                        for band in simhash_bands(simhash) {
+                            bands.remove(band, id).map_err(|err| self.storage(err))?;
+                        }
+                    }
+                    if let Some(url_hash) = state.url_hash {
+                        let mut aliases =
+                            txn.open_table(ALIASES).map_err(|err| self.storage(err))?;
+                        let points_here = aliases
+                            .get(url_hash)
+                            .map_err(|err| self.storage(err))?
+                            .is_some_and(|alias| alias.value() == id);
+                        if points_here {
+                            aliases.remove(url_hash).map_err(|err| self.storage(err))?;
+                        }
+                    }
+                }
+            }
+            if let Some(fingerprint) = fingerprint {
+                let mut dead = txn
+                    .open_table(DEAD_ITEMS)
+                    .map_err(|err| self.storage(err))?;
+                dead.remove(fingerprint).map_err(|err| self.storage(err))?;
+            }
+        }
+        txn.commit().map_err(|err| self.storage(err))
     }
 
     /// The store file's size in bytes.
@@ -759,7 +814,9 @@ mod tests {
             expired,
             Expired {
                 stories: 1,
-                dead_items: 1
+                dead_items: 1,
+                story_ids: vec!["old".to_owned()],
+                fingerprints: vec!["f:1".to_owned()],
             }
         );
         let me = StoryId::from_stored("me");
