@@ -106,9 +106,13 @@ impl ProducerConfig {
             .set("linger.ms", self.linger.as_millis().to_string())
             .set("compression.type", &self.compression);
         if let Some(id) = &self.transactional_id {
-            config
-                .set("transactional.id", id)
-                .set("transaction.timeout.ms", "60000");
+            // librdkafka wants a record's delivery timeout within the
+            // transaction's.
+            let transaction_timeout = self.delivery_timeout.max(Duration::from_secs(60));
+            config.set("transactional.id", id).set(
+                "transaction.timeout.ms",
+                transaction_timeout.as_millis().to_string(),
+            );
         }
         for (key, value) in &self.librdkafka {
             config.set(key, value);
@@ -572,5 +576,18 @@ mod tests {
         config.librdkafka.insert("acks".to_owned(), "1".to_owned());
         let err = config.to_client_config().unwrap_err();
         assert!(err.to_string().contains("acks"));
+    }
+
+    #[test]
+    fn a_transactional_producer_accepts_the_default_delivery_timeout() {
+        let mut config = config();
+        config.delivery_timeout = Duration::from_secs(120);
+        config.transactional_id = Some("wirefeed-articles".to_owned());
+        let client = config.to_client_config().unwrap();
+        assert_eq!(client.get("transactional.id"), Some("wirefeed-articles"));
+        assert_eq!(client.get("transaction.timeout.ms"), Some("120000"));
+        // librdkafka checks the pair when the client is made (no broker
+        // is contacted).
+        Publisher::new(config).unwrap();
     }
 }
