@@ -170,16 +170,13 @@ async fn main() {
             let (mut first_created, mut last_seen) = (i64::MAX, 0i64);
             let mut idle_since = Instant::now();
             while latencies.len() < stories && idle_since.elapsed() < Duration::from_secs(60) {
-                match consumer.poll(Duration::from_millis(200)) {
-                    Some(Ok(message)) => {
-                        let seen = now_ms();
-                        let created = message.timestamp().to_millis().unwrap_or(seen);
-                        first_created = first_created.min(created);
-                        last_seen = last_seen.max(seen);
-                        latencies.push(seen - created);
-                        idle_since = Instant::now();
-                    }
-                    _ => {}
+                if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+                    let seen = now_ms();
+                    let created = message.timestamp().to_millis().unwrap_or(seen);
+                    first_created = first_created.min(created);
+                    last_seen = last_seen.max(seen);
+                    latencies.push(seen - created);
+                    idle_since = Instant::now();
                 }
             }
             (latencies, first_created, last_seen)

@@ -474,54 +474,25 @@ impl StateStore {
     pub fn expire(&self, before: i64, limit: usize) -> Result<Expired, StateError> {
         let mut expired = Expired::default();
         let txn = self.db.begin_write().map_err(|err| self.storage(err))?;
+        let mut old: Vec<String> = Vec::new();
         {
-            let mut stories = txn.open_table(STORIES).map_err(|err| self.storage(err))?;
-            let mut aliases = txn.open_table(ALIASES).map_err(|err| self.storage(err))?;
-            let mut bands = txn
-                .open_multimap_table(SIMHASH_BANDS)
-                .map_err(|err| self.storage(err))?;
-            let mut by_time = txn.open_table(BY_TIME).map_err(|err| self.storage(err))?;
-            let mut old: Vec<(i64, String)> = Vec::new();
+            let by_time = txn.open_table(BY_TIME).map_err(|err| self.storage(err))?;
             for entry in by_time
                 .range(..(before, ""))
                 .map_err(|err| self.storage(err))?
                 .take(limit)
             {
                 let (key, _) = entry.map_err(|err| self.storage(err))?;
-                let (seen, id) = key.value();
-                old.push((seen, id.to_owned()));
+                old.push(key.value().1.to_owned());
             }
-            for (seen, id) in &old {
-                by_time
-                    .remove((*seen, id.as_str()))
-                    .map_err(|err| self.storage(err))?;
-                let removed = stories
-                    .remove(id.as_str())
-                    .map_err(|err| self.storage(err))?
-                    .map(|value| value.value().to_vec());
-                let Some(bytes) = removed else { continue };
+        }
+        for id in old {
+            if self.remove_story(&txn, &id)? {
                 expired.stories += 1;
-                expired.story_ids.push(id.clone());
-                let Ok(state) = serde_json::from_slice::<StoryState>(&bytes) else {
-                    continue;
-                };
-                if let Some(simhash) = state.simhash {
-                    for band in simhash_bands(simhash) {
-                        bands
-                            .remove(band, id.as_str())
-                            .map_err(|err| self.storage(err))?;
-                    }
-                }
-                if let Some(url_hash) = state.url_hash {
-                    let points_here = aliases
-                        .get(url_hash)
-                        .map_err(|err| self.storage(err))?
-                        .is_some_and(|alias| alias.value() == id.as_str());
-                    if points_here {
-                        aliases.remove(url_hash).map_err(|err| self.storage(err))?;
-                    }
-                }
+                expired.story_ids.push(id);
             }
+        }
+        {
             let mut dead = txn
                 .open_table(DEAD_ITEMS)
                 .map_err(|err| self.storage(err))?;
@@ -546,49 +517,57 @@ impl StateStore {
     /// fingerprint (a changelog tombstone read back).
     pub fn forget(&self, story: Option<&str>, fingerprint: Option<&str>) -> Result<(), StateError> {
         let txn = self.db.begin_write().map_err(|err| self.storage(err))?;
-        {
-            if let Some(id) = story {
-                let mut stories = txn.open_table(STORIES).map_err(|err| self.storage(err))?;
-                let removed = stories
-                    .remove(id)
-                    .map_err(|err| self.storage(err))?
-                    .map(|value| value.value().to_vec());
-                if let Some(state) =
-                    removed.and_then(|bytes| serde_json::from_slice::<StoryState>(&bytes).ok())
-                {
-                    let mut by_time = txn.open_table(BY_TIME).map_err(|err| self.storage(err))?;
-                    by_time
-                        .remove((state.last_seen(), id))
-                        .map_err(|err| self.storage(err))?;
-                    if let Some(simhash) = state.simhash {
-                        let mut bands = txn
-                            .open_multimap_table(SIMHASH_BANDS)
-                            .map_err(|err| self.storage(err))?;
-                        for band in simhash_bands(simhash) {
-                            bands.remove(band, id).map_err(|err| self.storage(err))?;
-                        }
-                    }
-                    if let Some(url_hash) = state.url_hash {
-                        let mut aliases =
-                            txn.open_table(ALIASES).map_err(|err| self.storage(err))?;
-                        let points_here = aliases
-                            .get(url_hash)
-                            .map_err(|err| self.storage(err))?
-                            .is_some_and(|alias| alias.value() == id);
-                        if points_here {
-                            aliases.remove(url_hash).map_err(|err| self.storage(err))?;
-                        }
-                    }
-                }
-            }
-            if let Some(fingerprint) = fingerprint {
-                let mut dead = txn
-                    .open_table(DEAD_ITEMS)
-                    .map_err(|err| self.storage(err))?;
-                dead.remove(fingerprint).map_err(|err| self.storage(err))?;
-            }
+        if let Some(id) = story {
+            self.remove_story(&txn, id)?;
+        }
+        if let Some(fingerprint) = fingerprint {
+            let mut dead = txn
+                .open_table(DEAD_ITEMS)
+                .map_err(|err| self.storage(err))?;
+            dead.remove(fingerprint).map_err(|err| self.storage(err))?;
         }
         txn.commit().map_err(|err| self.storage(err))
+    }
+
+    /// Removes a story with its time, SimHash and URL index entries, in
+    /// `txn`; false when there was no such story.
+    fn remove_story(&self, txn: &redb::WriteTransaction, id: &str) -> Result<bool, StateError> {
+        let mut stories = txn.open_table(STORIES).map_err(|err| self.storage(err))?;
+        let removed = stories
+            .remove(id)
+            .map_err(|err| self.storage(err))?
+            .map(|value| value.value().to_vec());
+        let Some(bytes) = removed else {
+            return Ok(false);
+        };
+        // An unreadable entry is dropped all the same; its index entries
+        // then point at nothing and are skipped by lookups.
+        let Ok(state) = serde_json::from_slice::<StoryState>(&bytes) else {
+            return Ok(true);
+        };
+        let mut by_time = txn.open_table(BY_TIME).map_err(|err| self.storage(err))?;
+        by_time
+            .remove((state.last_seen(), id))
+            .map_err(|err| self.storage(err))?;
+        if let Some(simhash) = state.simhash {
+            let mut bands = txn
+                .open_multimap_table(SIMHASH_BANDS)
+                .map_err(|err| self.storage(err))?;
+            for band in simhash_bands(simhash) {
+                bands.remove(band, id).map_err(|err| self.storage(err))?;
+            }
+        }
+        if let Some(url_hash) = state.url_hash {
+            let mut aliases = txn.open_table(ALIASES).map_err(|err| self.storage(err))?;
+            let points_here = aliases
+                .get(url_hash)
+                .map_err(|err| self.storage(err))?
+                .is_some_and(|alias| alias.value() == id);
+            if points_here {
+                aliases.remove(url_hash).map_err(|err| self.storage(err))?;
+            }
+        }
+        Ok(true)
     }
 
     /// The store file's size in bytes.
