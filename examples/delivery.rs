@@ -143,7 +143,7 @@ async fn main() {
         let mut config = format!(
             "[state]\npath = \"state.redb\"\n\n[kafka]\nbootstrap_servers = \"{bootstrap}\"\ntopic = \"{topic}\"\n\
              delivery = \"{mode}\"\n\n[http]\nper_host_concurrency = 64\nper_host_requests_per_sec = 0\n\n\
-             [feed_defaults]\nmax_items = 100000\n"
+             [health]\nlisten = \"127.0.0.1:0\"\n\n[feed_defaults]\nmax_items = 100000\n"
         );
         for feed in 0..FEEDS {
             config.push_str(&format!(

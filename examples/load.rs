@@ -194,7 +194,7 @@ async fn main() {
     let mut config = format!(
         "[state]\npath = \"state.redb\"\n\n[kafka]\nbootstrap_servers = \"{bootstrap}\"\ntopic = \"{topic}\"\n\n\
          [http]\nper_host_concurrency = 256\nper_host_requests_per_sec = 0\ntimeout_secs = 30\n\n\
-         [feed_defaults]\npoll_interval_secs = {interval_secs}\nadaptive = false\nstartup_spread_secs = {spread}\n"
+         [health]\nlisten = \"127.0.0.1:0\"\n\n[feed_defaults]\npoll_interval_secs = {interval_secs}\nadaptive = false\nstartup_spread_secs = {spread}\n"
     );
     for feed in 0..feeds {
         config.push_str(&format!(

@@ -43,6 +43,9 @@ pub struct FileConfig {
     /// `[dedup]`
     #[serde(default)]
     pub dedup: DedupSection,
+    /// `[health]`
+    #[serde(default)]
+    pub health: HealthSection,
     /// Defaults applied to every feed.
     #[serde(default)]
     pub feed_defaults: FeedDefaults,
@@ -74,6 +77,27 @@ impl Default for StateSection {
 
 const fn default_retention_days() -> u64 {
     30
+}
+
+/// `[health]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSection {
+    /// `host:port` of the health and metrics listener; empty: none.
+    #[serde(default = "default_health_listen")]
+    pub listen: String,
+}
+
+impl Default for HealthSection {
+    fn default() -> Self {
+        Self {
+            listen: default_health_listen(),
+        }
+    }
+}
+
+fn default_health_listen() -> String {
+    "127.0.0.1:9464".to_owned()
 }
 
 /// `[dedup]`
@@ -637,6 +661,8 @@ pub struct Settings {
     pub pages: PagesConfig,
     /// How long stories are remembered after a feed last listed them.
     pub retention: Duration,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served, if anywhere.
+    pub health_listen: Option<std::net::SocketAddr>,
     /// Near-duplicate detection.
     pub dedup: DedupSection,
     /// Fault injection for the daemon's own tests; never set from a config
@@ -798,6 +824,15 @@ impl FileConfig {
                 ),
             ));
         }
+        let health_listen = match self.health.listen.trim() {
+            "" => None,
+            address => Some(address.parse::<std::net::SocketAddr>().map_err(|err| {
+                invalid(
+                    "health.listen",
+                    &format!("{address} is not host:port (e.g. 0.0.0.0:9464): {err}"),
+                )
+            })?),
+        };
         if self.state.retention_days == 0 {
             return Err(invalid("state.retention_days", "must be at least 1"));
         }
@@ -1051,6 +1086,7 @@ impl FileConfig {
             shutdown_timeout: Duration::from_secs(self.pipeline.shutdown_timeout_secs),
             feeds,
             retention: Duration::from_secs(self.state.retention_days * 86_400),
+            health_listen,
             dedup: self.dedup,
             fault_probe: None,
         })

@@ -7,6 +7,7 @@
 //! signal.
 
 pub mod config;
+pub mod health;
 pub mod metrics;
 pub mod pipeline;
 pub mod process;

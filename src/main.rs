@@ -257,6 +257,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
 
 async fn run(config: PathBuf, once: bool) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&config)?;
+    wirefeed::health::install_metrics();
     let shutdown = CancellationToken::new();
     wirefeed::shutdown::watch_signals(shutdown.clone())
         .context("cannot install signal handlers")?;

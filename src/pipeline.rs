@@ -45,6 +45,7 @@ use wirefeed_sources::{FetchOutcome, Fetcher, SpoolDir, Validators};
 use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 
 use crate::config::{DedupSection, DeliveryMode, FaultProbe, Feed, Settings};
+use crate::health::Health;
 use crate::metrics::{self, Stage};
 use crate::process::{DocumentContext, normalize_item, page_wanted};
 use crate::schedule::{Jitter, ScheduleConfig, adapt_interval, next_delay, skip_forward};
@@ -410,6 +411,30 @@ pub async fn run(
     shutdown: CancellationToken,
     reload: Option<mpsc::Receiver<Settings>>,
 ) -> anyhow::Result<RunSummary> {
+    let health = Arc::new(Health::default());
+    let listener_stop = CancellationToken::new();
+    if let Some(address) = settings.health_listen {
+        let listener = crate::health::bind(address).await?;
+        let bound = listener.local_addr().unwrap_or(address);
+        info!(address = %bound, "health and metrics listener on http://{bound}/ (healthz, readyz, metrics)");
+        tokio::spawn(crate::health::serve(
+            listener,
+            health.clone(),
+            listener_stop.clone(),
+        ));
+    }
+    {
+        let health = health.clone();
+        let shutdown = shutdown.clone();
+        let listener_stop = listener_stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = shutdown.cancelled() => health.set_stopping(),
+                () = listener_stop.cancelled() => {}
+            }
+        });
+    }
+    let _stop_listener = listener_stop.drop_guard();
     let state_existed = settings.state_path.exists();
     let state = Arc::new(StateStore::open(&settings.state_path).with_context(|| {
         format!(
@@ -419,6 +444,7 @@ pub async fn run(
             settings.state_path.display()
         )
     })?);
+    health.set_state_open(true);
     if !state_existed {
         warn!(
             path = %settings.state_path.display(),
@@ -430,7 +456,10 @@ pub async fn run(
     let publisher = Arc::new(Publisher::new(settings.producer.clone())?);
     let exactly_once = settings.delivery == DeliveryMode::ExactlyOnce;
     match publisher.prepare_topic(settings.startup_timeout).await {
-        Ok(()) => info!(topic = %publisher.topic(), "kafka topic ready"),
+        Ok(()) => {
+            health.set_kafka_up(true);
+            info!(topic = %publisher.topic(), "kafka topic ready");
+        }
         Err(err) if mode == RunMode::Once || exactly_once => {
             return Err(err).context("kafka is not reachable");
         }
@@ -508,6 +537,7 @@ pub async fn run(
     ));
     let broker_watch = tokio::spawn(watch_broker(
         publisher.clone(),
+        health.clone(),
         shutdown.clone(),
         BROKER_CHECK_INTERVAL,
     ));
@@ -684,14 +714,20 @@ const BROKER_CHECK_INTERVAL: Duration = Duration::from_secs(3);
 /// Watches the broker: logs when it stops answering (records then wait in
 /// librdkafka and the bounded queues fill, so polling pauses) and when it
 /// answers again, and keeps the `wirefeed_kafka_up` and in-flight gauges.
-async fn watch_broker(publisher: Arc<Publisher>, shutdown: CancellationToken, every: Duration) {
-    let mut up = true;
+async fn watch_broker(
+    publisher: Arc<Publisher>,
+    health: Arc<Health>,
+    shutdown: CancellationToken,
+    every: Duration,
+) {
+    let mut up = health.kafka_up();
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
             () = shutdown.cancelled() => return,
         }
         let reachable = publisher.reachable(every).await;
+        health.set_kafka_up(reachable);
         metrics::kafka_up(reachable);
         metrics::kafka_in_flight(publisher.in_flight());
         if reachable != up {

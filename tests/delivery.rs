@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::util::{
-    Daemon, FeedServer, OwnBroker, Route, read_committed_until_idle, read_topic_on, require_broker,
-    topic_record_count_on, value,
+    Daemon, FeedServer, OwnBroker, Route, http_get, read_committed_until_idle, read_topic_on,
+    require_broker, topic_record_count_on, value,
 };
 
 /// Short wire briefs, one template per desk; `{n}` makes each unique.
@@ -247,20 +247,36 @@ async fn a_broker_outage_mid_run_loses_no_story() {
     daemon.edit_config("[pipeline]\n", "[pipeline]\nqueue_capacity = 16\n");
     let feed = GrowingFeed::start(&server, "/briefs.xml", Duration::from_millis(100));
     let running = daemon.spawn();
+    let health = running.health_address().await;
     running.wait_for_log("kafka topic ready").await;
     crate::util::eventually("records before the outage", || {
         topic_record_count_on(&bootstrap, &daemon.topic) >= 20
     })
     .await;
+    assert_eq!(http_get(&health, "/readyz"), (200, "ready\n".to_owned()));
 
     broker.script("stop");
     running.wait_for_log("kafka unreachable").await;
+    // Alive but not ready, and the metrics say why.
+    assert_eq!(http_get(&health, "/healthz").0, 200);
+    assert_eq!(
+        http_get(&health, "/readyz"),
+        (503, "not ready: kafka unreachable\n".to_owned())
+    );
+    let (status, metrics) = http_get(&health, "/metrics");
+    assert_eq!(status, 200);
+    assert!(metrics.contains("wirefeed_kafka_up 0"), "{metrics}");
+    assert!(
+        metrics.contains("wirefeed_records_published_total"),
+        "{metrics}"
+    );
     let polls_before = server.requests("/briefs.xml").len();
     tokio::time::sleep(outage).await;
     let during = feed.added.load(Ordering::SeqCst);
     let polls_during = server.requests("/briefs.xml").len() - polls_before;
     broker.script("start");
     running.wait_for_log("kafka reachable again").await;
+    assert_eq!(http_get(&health, "/readyz").0, 200);
 
     let caught_up = |stories: usize| {
         let bootstrap = bootstrap.clone();

@@ -236,6 +236,7 @@ impl Daemon {
              [kafka]\nbootstrap_servers = \"{}\"\ntopic = \"{}\"\ntopic_partitions = 3\n\
              delivery_timeout_secs = 60\n\n\
              [pipeline]\nworkers = 2\nshutdown_timeout_secs = 20\n\n\
+             [health]\nlisten = \"127.0.0.1:0\"\n\n\
              {sections}\n\n\
              [feed_defaults]\npoll_interval_secs = {poll_interval_secs}\n{defaults}\n",
             bootstrap, self.topic
@@ -608,6 +609,42 @@ impl RunningDaemon {
         self.signal("TERM");
         let status = self.child.wait().unwrap();
         (status.code(), self.log())
+    }
+}
+
+/// Answers a GET of `path` on the daemon's health listener: status and
+/// body.
+pub fn http_get(address: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+impl RunningDaemon {
+    /// The address of its health listener, from its log.
+    pub async fn health_address(&self) -> String {
+        self.wait_for_log("health and metrics listener").await;
+        let log = self.log();
+        let line = log
+            .lines()
+            .find(|line| line.contains("health and metrics listener"))
+            .unwrap();
+        let value: Value = serde_json::from_str(line).unwrap();
+        value["address"].as_str().unwrap().to_owned()
     }
 }
 
