@@ -1196,6 +1196,17 @@ impl Poller {
                 return Some(Err(failure("panic", error)));
             }
         };
+        if parsed.broken_messages > 0 {
+            metrics::error(Stage::Parse, "broken_message");
+            warn!(
+                feed_id = %feed.id,
+                url = %base_url,
+                format = %parsed.format,
+                broken = parsed.broken_messages,
+                kept = parsed.items.len(),
+                "messages of the stream could not be read (truncated or without framing); the rest go on"
+            );
+        }
         if parsed.dropped_items > 0 {
             warn!(
                 feed_id = %feed.id,

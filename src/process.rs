@@ -159,6 +159,7 @@ pub fn document_to_record(
         rights: None,
         media: Vec::new(),
         paragraphs,
+        wire: None,
     };
     let mut record = wirefeed_extract::enrich(article, page, cleaner);
     if record.title.is_empty() && record.body.paragraphs.is_empty() {

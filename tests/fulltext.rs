@@ -114,7 +114,7 @@ async fn a_teaser_item_is_published_with_its_article_page() {
     assert_eq!(records.len(), 1, "{stderr}");
     let record = value(&records[0]);
     assert_valid_record(&record);
-    assert_eq!(record["schema"], "wirefeed.article/1.3");
+    assert_eq!(record["schema"], "wirefeed.article/1.4");
     assert_eq!(record["enrichment"]["body_source"], "page_html");
     assert_eq!(record["enrichment"]["page"]["outcome"], "used");
     assert_eq!(record["enrichment"]["failed"], Value::Array(Vec::new()));

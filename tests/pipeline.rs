@@ -32,7 +32,7 @@ fn expected_body() -> Vec<String> {
 
 fn assert_fixture_record(record: &Value) {
     assert_valid_record(record);
-    assert_eq!(record["schema"], "wirefeed.article/1.3");
+    assert_eq!(record["schema"], "wirefeed.article/1.4");
     assert_eq!(
         record["title"],
         "Russia will be 'at war' with NATO if Ukraine long-range missile restrictions lifted, Putin warns"
@@ -130,7 +130,7 @@ async fn fixture_article_is_published_clean_once_then_as_version_2_when_changed(
     assert_eq!(records[0].header("content-type"), Some("application/json"));
     assert_eq!(
         records[0].header("wirefeed_schema"),
-        Some("wirefeed.article/1.3")
+        Some("wirefeed.article/1.4")
     );
 
     // An unchanged feed: the server answers 304 to the stored ETag and

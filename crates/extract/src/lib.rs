@@ -359,6 +359,12 @@ pub fn enrich_probed(
         previous_content_hash: None,
         simhash,
         duplicate_of: None,
+        kind: article
+            .wire
+            .as_ref()
+            .map(|wire| wire.kind)
+            .unwrap_or_default(),
+        wire: article.wire,
     }
 }
 

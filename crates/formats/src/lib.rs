@@ -11,6 +11,10 @@
 
 #![deny(missing_docs)]
 
+mod wire;
+
+pub use wire::{Detected, detect};
+
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -42,6 +46,9 @@ pub struct ParsedFeed {
     pub items: Vec<RawItem>,
     /// How many items were past the limit and left out.
     pub dropped_items: usize,
+    /// ANPA/7901 messages in the stream that could not be read (e.g.
+    /// truncated); the others are in `items`.
+    pub broken_messages: usize,
     /// The feed's own scheduling hints.
     pub hints: FeedHints,
 }
@@ -139,6 +146,15 @@ pub enum ParseError {
         /// What the parser saw.
         reason: String,
     },
+    /// An agency document (NewsML-G2, NewsML 1.2, NITF, ANPA/7901) that
+    /// is broken.
+    #[error("malformed {format} document: {reason}")]
+    Wire {
+        /// The detected format.
+        format: FeedFormat,
+        /// What is wrong.
+        reason: String,
+    },
     /// The document looks like a feed but is malformed.
     #[error("malformed feed: {source}")]
     Malformed {
@@ -153,7 +169,7 @@ impl ParseError {
     pub fn error_type(&self) -> &'static str {
         match self {
             ParseError::NotAFeed { .. } => "not_a_feed",
-            ParseError::Malformed { .. } => "malformed",
+            ParseError::Malformed { .. } | ParseError::Wire { .. } => "malformed",
         }
     }
 }
@@ -167,6 +183,9 @@ pub fn parse_feed(
     base_url: Option<&str>,
     limits: ParseLimits,
 ) -> Result<ParsedFeed, ParseError> {
+    if let Detected::Wire(format) = detect(bytes) {
+        return parse_wire(format, bytes, limits);
+    }
     if looks_like_html(bytes) {
         return Err(ParseError::NotAFeed {
             reason: "the document is an HTML page".to_owned(),
@@ -187,6 +206,40 @@ pub fn parse_feed(
     let mut parsed = convert(feed, limits);
     parsed.hints = read_hints(&bytes, ttl);
     Ok(parsed)
+}
+
+/// Parses an agency document or stream.
+fn parse_wire(
+    format: FeedFormat,
+    bytes: &[u8],
+    limits: ParseLimits,
+) -> Result<ParsedFeed, ParseError> {
+    let (mut items, broken_messages) = match format {
+        FeedFormat::Anpa1312 | FeedFormat::Iptc7901 => {
+            let (items, broken) = wire::parse_anpa(format, bytes);
+            if items.is_empty() && broken > 0 {
+                return Err(ParseError::Wire {
+                    format,
+                    reason: format!("none of its {broken} messages could be read"),
+                });
+            }
+            (items, broken)
+        }
+        _ => (
+            wire::parse_xml(format, bytes).map_err(|reason| ParseError::Wire { format, reason })?,
+            0,
+        ),
+    };
+    let total = items.len();
+    items.truncate(limits.max_items);
+    Ok(ParsedFeed {
+        format,
+        meta: FeedMeta::default(),
+        dropped_items: total - items.len(),
+        items,
+        broken_messages,
+        hints: FeedHints::default(),
+    })
 }
 
 fn convert(feed: Feed, limits: ParseLimits) -> ParsedFeed {
@@ -213,6 +266,7 @@ fn convert(feed: Feed, limits: ParseLimits) -> ParsedFeed {
         meta,
         items,
         dropped_items,
+        broken_messages: 0,
         hints: FeedHints::default(),
     }
 }
@@ -262,6 +316,7 @@ fn convert_entry(entry: Entry) -> RawItem {
         language: entry.language,
         rights: entry.rights.map(text_content),
         media,
+        wire: None,
     }
 }
 
@@ -309,7 +364,7 @@ fn looks_like_utf16(bytes: &[u8]) -> bool {
 }
 
 /// The `encoding` of the XML declaration, if there is one.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
+pub(crate) fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let head = &bytes[..bytes.len().min(256)];
     let head = String::from_utf8_lossy(head);
     let declaration = head.trim_start_matches('\u{feff}').trim_start();

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 ///
 /// The major version changes only when a field is removed or changes
 /// meaning; a minor bump adds fields. Consumers check the major version.
-pub const SCHEMA: &str = "wirefeed.article/1.3";
+pub const SCHEMA: &str = "wirefeed.article/1.4";
 
 /// The identifier of a configured feed, as written in the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -107,6 +107,21 @@ pub enum FeedFormat {
     JsonFeed,
     /// A single article given as plain text or HTML (the `clean` command).
     Text,
+    /// IPTC NewsML-G2 (newsItem, packageItem, newsMessage).
+    #[serde(rename = "newsml-g2")]
+    NewsMlG2,
+    /// IPTC NewsML 1.2.
+    #[serde(rename = "newsml-1.2")]
+    NewsMl12,
+    /// IPTC NITF 3.x.
+    #[serde(rename = "nitf")]
+    Nitf,
+    /// ANPA-1312 wire stream.
+    #[serde(rename = "anpa-1312")]
+    Anpa1312,
+    /// IPTC 7901 wire stream.
+    #[serde(rename = "iptc-7901")]
+    Iptc7901,
 }
 
 impl FeedFormat {
@@ -117,6 +132,11 @@ impl FeedFormat {
             FeedFormat::Atom => "atom",
             FeedFormat::JsonFeed => "json-feed",
             FeedFormat::Text => "text",
+            FeedFormat::NewsMlG2 => "newsml-g2",
+            FeedFormat::NewsMl12 => "newsml-1.2",
+            FeedFormat::Nitf => "nitf",
+            FeedFormat::Anpa1312 => "anpa-1312",
+            FeedFormat::Iptc7901 => "iptc-7901",
         }
     }
 }
@@ -178,6 +198,84 @@ pub struct RawItem {
     pub rights: Option<String>,
     /// Attached media.
     pub media: Vec<RawMedia>,
+    /// What an agency document says of itself (ids, versions, urgency,
+    /// subject codes …); `None` for syndication feeds.
+    pub wire: Option<WireMeta>,
+}
+
+/// What an agency item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A story to publish.
+    #[default]
+    Article,
+    /// A kill notice: the story with this id must be withdrawn.
+    Kill,
+    /// A withhold notice: the story must not be used until further notice.
+    Withhold,
+    /// A package: a list of references to other items.
+    Package,
+}
+
+/// The agency's own facts about an item, kept as they were sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WireMeta {
+    /// Article, kill, withhold or package.
+    pub kind: ItemKind,
+    /// The agency's id (NewsML-G2 guid, NewsML 1.2 public identifier, NITF
+    /// doc-id, ANPA/7901 selector and message number).
+    pub agency_id: Option<String>,
+    /// The agency's version / revision number.
+    pub version: Option<u32>,
+    /// The revision this one replaces (NewsML 1.2).
+    pub previous_version: Option<u32>,
+    /// Urgency 1 (highest) to 9, as the document gives it.
+    pub urgency: Option<u8>,
+    /// ANPA priority letter or 7901 priority digit.
+    pub priority: Option<String>,
+    /// ANPA/7901 category code(s).
+    pub category: Option<String>,
+    /// ANPA selector code or 7901 service identification.
+    pub selector: Option<String>,
+    /// Keyword/slug line.
+    pub slugline: Option<String>,
+    /// Subject codes (IPTC media topics, subject codes), in document order.
+    pub subjects: Vec<String>,
+    /// Genre code.
+    pub genre: Option<String>,
+    /// The dateline as sent.
+    pub dateline: Option<String>,
+    /// Where the story happened (located, dateline city).
+    pub located: Option<String>,
+    /// Credit line.
+    pub credit: Option<String>,
+    /// Copyright holder.
+    pub copyright_holder: Option<String>,
+    /// Copyright notice.
+    pub copyright_notice: Option<String>,
+    /// Usage terms.
+    pub usage_terms: Option<String>,
+    /// Not to be published before this time.
+    pub embargoed_until: Option<DateTime<Utc>>,
+    /// NITF release time.
+    pub release_at: Option<DateTime<Utc>>,
+    /// Keywords the document lists.
+    pub keywords: Vec<String>,
+    /// Taglines and contributor notes from the end of the story.
+    pub taglines: Vec<String>,
+    /// Items a package refers to.
+    pub refs: Vec<String>,
+    /// The word count the header gives.
+    pub word_count: Option<u32>,
+    /// ANPA/7901: the take ends with MORE; another take follows.
+    pub continues: bool,
+    /// ANPA/7901 format identifier, version and reference fields.
+    pub format_id: Option<String>,
+    /// ANPA/7901 version field (e.g. "1stAdd", "Correction").
+    pub take: Option<String>,
+    /// ANPA/7901 reference field.
+    pub reference: Option<String>,
 }
 
 /// Where an article came from.
@@ -229,6 +327,8 @@ pub struct Article {
     pub media: Vec<RawMedia>,
     /// The body as plain-text paragraphs, in order.
     pub paragraphs: Vec<String>,
+    /// The agency's own facts, for agency documents.
+    pub wire: Option<WireMeta>,
 }
 
 #[cfg(test)]

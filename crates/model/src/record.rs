@@ -91,6 +91,15 @@ pub struct Record {
     /// story republished with small edits), when it does (since 1.3).
     #[serde(default)]
     pub duplicate_of: Option<StoryId>,
+    /// What the record is: an article, or an agency's kill or withhold
+    /// notice for the story with this id, or a package (since 1.4).
+    #[serde(default)]
+    pub kind: crate::ItemKind,
+    /// The agency's own facts for agency formats (NewsML-G2, NewsML 1.2,
+    /// NITF, ANPA-1312, IPTC 7901): ids, version, urgency or priority,
+    /// subject codes, slugline, rights, embargo … (since 1.4).
+    #[serde(default)]
+    pub wire: Option<crate::WireMeta>,
 }
 
 /// The source block of a record.

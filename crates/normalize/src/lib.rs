@@ -140,6 +140,7 @@ pub fn normalize(item: RawItem, ctx: &FeedContext<'_>) -> Result<Article, Normal
             .or(ctx.meta.rights.clone()),
         media: item.media,
         paragraphs,
+        wire: item.wire,
     })
 }
 
