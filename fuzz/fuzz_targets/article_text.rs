@@ -13,7 +13,10 @@ static CLEANER: LazyLock<Cleaner> = LazyLock::new(Cleaner::builtin);
 fuzz_target!(|bytes: &[u8]| {
     let text = String::from_utf8_lossy(bytes);
     let paragraphs = if wirefeed_normalize::looks_like_html(&text) {
-        wirefeed_normalize::html_page_to_article_parts(&text).paragraphs
+        match wirefeed_extract::extract_page(&text, None) {
+            Ok(page) => page.paragraphs,
+            Err(_) => return,
+        }
     } else {
         wirefeed_normalize::text_to_paragraphs(&text)
     };

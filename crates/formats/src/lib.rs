@@ -184,7 +184,7 @@ pub fn parse_feed(
     limits: ParseLimits,
 ) -> Result<ParsedFeed, ParseError> {
     if let Detected::Wire(format) = detect(bytes) {
-        return parse_wire(format, bytes, limits);
+        return parse_agency(format, bytes, limits);
     }
     if looks_like_html(bytes) {
         return Err(ParseError::NotAFeed {
@@ -208,8 +208,10 @@ pub fn parse_feed(
     Ok(parsed)
 }
 
-/// Parses an agency document or stream.
-fn parse_wire(
+/// Parses a document as the given agency format (NewsML-G2, NewsML 1.2,
+/// NITF, ANPA-1312 or IPTC 7901), without detection. [`parse_feed`]
+/// detects the format and calls this for agency documents.
+pub fn parse_agency(
     format: FeedFormat,
     bytes: &[u8],
     limits: ParseLimits,
