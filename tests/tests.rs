@@ -2,6 +2,7 @@
 //! the real Kafka broker (`deploy/local/kafka.sh start`), one topic per test.
 
 mod access;
+mod agency;
 mod cli;
 mod deadletter;
 mod delivery;

@@ -183,7 +183,8 @@ pub fn parse_feed(
     base_url: Option<&str>,
     limits: ParseLimits,
 ) -> Result<ParsedFeed, ParseError> {
-    if let Detected::Wire(format) = detect(bytes) {
+    let detected = detect(bytes);
+    if let Detected::Wire(format) = detected {
         return parse_agency(format, bytes, limits);
     }
     if looks_like_html(bytes) {
@@ -198,7 +199,14 @@ pub fn parse_feed(
         .build();
     let feed = parser.parse(bytes.as_ref()).map_err(|err| match err {
         feed_rs::parser::ParseFeedError::ParseError(kind) => ParseError::NotAFeed {
-            reason: kind.to_string(),
+            reason: if detected == Detected::Unknown {
+                format!(
+                    "neither a feed (RSS, Atom, JSON Feed) nor an agency document \
+                     (NewsML-G2, NewsML 1.2, NITF, ANPA-1312, IPTC 7901): {kind}"
+                )
+            } else {
+                kind.to_string()
+            },
         },
         other => ParseError::Malformed { source: other },
     })?;
