@@ -244,3 +244,37 @@ fn clean_writes_one_record_per_input_into_a_folder() {
     );
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn fetch_prints_the_records_of_an_agency_document_or_stream() {
+    let nitf = repo_path("crates/formats/tests/wire/nitf/02-contributor-tagline.xml");
+    let output = wirefeed(&["fetch", nitf.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_valid_record(&record);
+    assert_eq!(record["source"]["format"], "nitf");
+    assert_eq!(record["kind"], "article");
+    assert!(!record["wire"]["taglines"].as_array().unwrap().is_empty());
+
+    let stream = repo_path("crates/formats/tests/wire/anpa/02-three-stories.anpa");
+    let output = wirefeed(&["fetch", stream.to_str().unwrap()]);
+    assert!(output.status.success());
+    let records: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3);
+    for record in &records {
+        assert_valid_record(record);
+        assert_eq!(record["source"]["format"], "anpa-1312");
+    }
+    let priorities: Vec<&str> = records
+        .iter()
+        .map(|record| record["wire"]["priority"].as_str().unwrap())
+        .collect();
+    assert_eq!(priorities, ["b", "u", "r"]);
+}
