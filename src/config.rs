@@ -697,6 +697,9 @@ pub struct Feed {
     pub spool: Option<SpoolDir>,
     /// Its provider name.
     pub provider: String,
+    /// Whether the provider was configured (else it is the feed id, or,
+    /// for an agency document, the provider the document names).
+    pub provider_configured: bool,
     /// Poll interval.
     pub poll_interval: Duration,
     /// Item limit per document.
@@ -1041,6 +1044,7 @@ impl FileConfig {
                 id: FeedId::new(id),
                 url,
                 provider: feed.provider.clone().unwrap_or_else(|| id.to_owned()),
+                provider_configured: feed.provider.is_some(),
                 poll_interval: Duration::from_secs(poll_interval_secs),
                 max_items: feed
                     .max_items

@@ -40,7 +40,9 @@ use url::Url;
 use wirefeed_extract::{Cleaner, PageInput};
 use wirefeed_formats::{FeedHints, ParseLimits};
 use wirefeed_kafka::{DeliveryReceipt, PublishError, Publisher, TxnMessage, TxnTopic};
-use wirefeed_model::{ArticleSource, DEAD_LETTER_SCHEMA, DeadLetter, RawItem, Record, StoryId};
+use wirefeed_model::{
+    ArticleSource, DEAD_LETTER_SCHEMA, DeadLetter, FeedFormat, RawItem, Record, StoryId,
+};
 use wirefeed_sources::{FetchOutcome, Fetcher, SpoolDir, Validators};
 use wirefeed_state::{FeedState, Published, StateError, StateStore, StoryState};
 
@@ -1218,11 +1220,20 @@ impl Poller {
         let hints = std::mem::take(&mut parsed.hints);
         metrics::items_received(parsed.format.as_str(), parsed.items.len());
         Stats::add(&self.stats.items, parsed.items.len() as u64);
+        // An agency document names its provider; a feed's title does not.
+        let agency = !matches!(
+            parsed.format,
+            FeedFormat::Rss | FeedFormat::Atom | FeedFormat::JsonFeed | FeedFormat::Text
+        );
+        let provider = match &parsed.meta.title {
+            Some(named) if agency && !feed.provider_configured => named.clone(),
+            _ => feed.provider.clone(),
+        };
         let ctx = Arc::new(DocumentContext {
             source: ArticleSource {
                 feed_id: feed.id.clone(),
                 feed_url: feed_url.to_string(),
-                provider: feed.provider.clone(),
+                provider,
                 format: parsed.format,
             },
             meta: parsed.meta,

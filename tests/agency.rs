@@ -174,3 +174,45 @@ fn read_by_guid(records: &[Value], guid: &str) -> Option<Value> {
         .find(|record| record["guid"] == guid)
         .cloned()
 }
+
+#[tokio::test]
+async fn agency_documents_over_http_are_published_and_broken_ones_logged() {
+    require_broker();
+    let server = crate::util::FeedServer::start();
+    server.set(
+        "/g2/latest.xml",
+        crate::util::Route::feed(fixture("newsml-g2/06-newsmessage-two-items.xml")),
+    );
+    let nitf = fixture("nitf/01-full-document.xml");
+    server.set(
+        "/nitf/broken.xml",
+        crate::util::Route::feed(nitf[..nitf.len() * 2 / 3].to_vec()),
+    );
+    let daemon = Daemon::new(
+        "agency-http",
+        &[
+            ("tna-g2", &server.url("/g2/latest.xml")),
+            ("nns-nitf", &server.url("/nitf/broken.xml")),
+        ],
+    );
+    // The feeds name no provider of their own here: the documents do.
+    let config = std::fs::read_to_string(daemon.config_path())
+        .unwrap()
+        .replace("provider = \"CNN Wire\"\n", "");
+    std::fs::write(daemon.config_path(), config).unwrap();
+    let output = daemon.run_once();
+    assert_eq!(output.status.code(), Some(2));
+    let failure = crate::util::log_lines(&output)
+        .into_iter()
+        .find(|line| line["feed_id"] == "nns-nitf" && line["stage"] == "parse")
+        .expect("the broken document is logged with its feed");
+    let error = failure["error"].as_str().unwrap();
+    assert!(error.contains("malformed nitf document"), "{error}");
+    let records: Vec<Value> = read_topic(&daemon.topic).await.iter().map(value).collect();
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_valid_record(record);
+        assert_eq!(record["source"]["format"], "newsml-g2");
+        assert_eq!(record["source"]["provider"], "Tidewater News Agency");
+    }
+}

@@ -9,7 +9,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use wirefeed_formats::{ParseLimits, parse_feed};
 
 fn documents(folder: &str, extensions: &[&str]) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wire").join(folder);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/wire")
+        .join(folder);
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .expect("fixture folder is readable")
         .map(|entry| entry.expect("fixture entry is readable").path())

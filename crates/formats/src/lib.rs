@@ -224,6 +224,7 @@ pub fn parse_agency(
     bytes: &[u8],
     limits: ParseLimits,
 ) -> Result<ParsedFeed, ParseError> {
+    let mut provider = None;
     let (mut items, broken_messages) = match format {
         FeedFormat::Anpa1312 | FeedFormat::Iptc7901 => {
             let (items, broken) = wire::parse_anpa(format, bytes);
@@ -235,16 +236,22 @@ pub fn parse_agency(
             }
             (items, broken)
         }
-        _ => (
-            wire::parse_xml(format, bytes).map_err(|reason| ParseError::Wire { format, reason })?,
-            0,
-        ),
+        _ => {
+            let (items, named) = wire::parse_xml(format, bytes)
+                .map_err(|reason| ParseError::Wire { format, reason })?;
+            provider = named;
+            (items, 0)
+        }
     };
     let total = items.len();
     items.truncate(limits.max_items);
     Ok(ParsedFeed {
         format,
-        meta: FeedMeta::default(),
+        // The agency the document names stands where a feed's title would.
+        meta: FeedMeta {
+            title: provider,
+            ..FeedMeta::default()
+        },
         dropped_items: total - items.len(),
         items,
         broken_messages,

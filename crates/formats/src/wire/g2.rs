@@ -65,6 +65,17 @@ fn item(element: &Element) -> WireItem {
         item.published = time("firstCreated").or_else(|| time("versionCreated"));
         item.updated = time("versionCreated");
         item.meta.embargoed_until = time("embargoed");
+        item.provider = meta.child("provider").and_then(|provider| {
+            provider
+                .attr("literal")
+                .map(str::to_owned)
+                .or_else(|| provider.child("name").and_then(Element::text_opt))
+                .or_else(|| {
+                    provider
+                        .attr("qcode")
+                        .map(|qcode| qcode.rsplit(':').next().unwrap_or(qcode).to_owned())
+                })
+        });
         item.url = meta
             .children_named("link")
             .find(|link| {

@@ -195,6 +195,8 @@ pub(crate) struct WireItem {
     pub rights: Option<String>,
     pub media: Vec<RawMedia>,
     pub meta: WireMeta,
+    /// The agency the document names as its provider.
+    pub provider: Option<String>,
 }
 
 impl WireItem {
@@ -217,8 +219,12 @@ impl WireItem {
     }
 }
 
-/// Parses an agency XML document into items.
-pub(crate) fn parse_xml(format: FeedFormat, bytes: &[u8]) -> Result<Vec<RawItem>, String> {
+/// Parses an agency XML document into items, and the provider the
+/// document names.
+pub(crate) fn parse_xml(
+    format: FeedFormat,
+    bytes: &[u8],
+) -> Result<(Vec<RawItem>, Option<String>), String> {
     let text = decode_xml(bytes);
     let root = dom::parse(&text)?;
     let items = match format {
@@ -227,5 +233,9 @@ pub(crate) fn parse_xml(format: FeedFormat, bytes: &[u8]) -> Result<Vec<RawItem>
         FeedFormat::Nitf => vec![nitf::item(&root)?],
         other => return Err(format!("{other} is not an XML format")),
     };
-    Ok(items.into_iter().map(WireItem::into_raw).collect())
+    let provider = items.iter().find_map(|item| item.provider.clone());
+    Ok((
+        items.into_iter().map(WireItem::into_raw).collect(),
+        provider,
+    ))
 }

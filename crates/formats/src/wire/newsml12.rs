@@ -26,6 +26,7 @@ fn item(element: &Element) -> WireItem {
     if let Some(identifier) = element.path(&["Identification", "NewsIdentifier"]) {
         let part = |name: &str| identifier.child(name).and_then(Element::text_opt);
         let public = part("PublicIdentifier");
+        item.provider = part("ProviderId");
         let composed = match (part("ProviderId"), part("DateId"), part("NewsItemId")) {
             (Some(provider), Some(date), Some(id)) => Some(format!("{provider}:{date}:{id}")),
             _ => None,

@@ -26,6 +26,10 @@ pub(crate) fn item(root: &Element) -> Result<WireItem, String> {
             .and_then(|id| id.attr("id-string"))
             .map(str::to_owned);
         item.meta.agency_id = item.guid.clone();
+        item.provider = docdata
+            .child("doc-id")
+            .and_then(|id| id.attr("regsrc"))
+            .map(str::to_owned);
         item.meta.urgency = docdata
             .child("urgency")
             .and_then(|urgency| urgency.attr("ed-urg"))
@@ -116,6 +120,9 @@ pub(crate) fn item(root: &Element) -> Result<WireItem, String> {
         }
         item.authors = authors;
         item.meta.credit = body_head.child("distributor").and_then(Element::text_opt);
+        if item.provider.is_none() {
+            item.provider = item.meta.credit.clone();
+        }
         if let Some(dateline) = body_head.child("dateline") {
             item.meta.dateline = dateline.text_opt();
             item.meta.located = dateline
