@@ -124,6 +124,18 @@ pub(crate) fn collapse(text: &str) -> String {
 
 /// Parses `text` into its root element.
 pub(crate) fn parse(text: &str) -> Result<Element, String> {
+    parse_detaching(text, &[], &mut |_| {})
+}
+
+/// Parses `text` into its root element, handing every non-root element
+/// named in `detach` to `on_detached` as soon as it is complete instead of
+/// keeping it in the tree. A message of many items is then held one item
+/// at a time.
+pub(crate) fn parse_detaching(
+    text: &str,
+    detach: &[&str],
+    on_detached: &mut dyn FnMut(Element),
+) -> Result<Element, String> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
@@ -152,6 +164,7 @@ pub(crate) fn parse(text: &str) -> Result<Element, String> {
                     return Err("unbalanced end tag".to_owned());
                 };
                 match stack.last_mut() {
+                    Some(_) if detach.contains(&element.name.as_str()) => on_detached(element),
                     Some(parent) => parent.children.push(Node::Element(element)),
                     None => {
                         root = Some(element);

@@ -29,7 +29,7 @@ pub(crate) fn items(root: &Element) -> Result<Vec<WireItem>, String> {
     }
 }
 
-fn item(element: &Element) -> WireItem {
+pub(crate) fn item(element: &Element) -> WireItem {
     let mut item = WireItem {
         guid: element.attr("guid").map(str::to_owned),
         ..WireItem::default()

@@ -226,13 +226,35 @@ pub(crate) fn parse_xml(
     bytes: &[u8],
 ) -> Result<(Vec<RawItem>, Option<String>), String> {
     let text = decode_xml(bytes);
-    let root = dom::parse(&text)?;
-    let items = match format {
-        FeedFormat::NewsMlG2 => g2::items(&root)?,
-        FeedFormat::NewsMl12 => newsml12::items(&root)?,
-        FeedFormat::Nitf => vec![nitf::item(&root)?],
+    // The items of a message are read one at a time and turned into raw
+    // items at once, so the tree never holds more than one.
+    let mut items: Vec<WireItem> = Vec::new();
+    match format {
+        FeedFormat::NewsMlG2 => {
+            let root = dom::parse_detaching(&text, &["newsItem", "packageItem"], &mut |element| {
+                items.push(g2::item(&element));
+            })?;
+            if root.name == "newsMessage" && items.is_empty() && root.child("itemSet").is_none() {
+                return Err("the newsMessage has no <itemSet>".to_owned());
+            }
+            if root.name != "newsMessage" {
+                items = g2::items(&root)?;
+            }
+        }
+        FeedFormat::NewsMl12 => {
+            let root = dom::parse_detaching(&text, &["NewsItem"], &mut |element| {
+                items.push(newsml12::item(&element));
+            })?;
+            if root.name != "NewsML" {
+                return Err(format!("root element is <{}>, not <NewsML>", root.name));
+            }
+            if items.is_empty() {
+                return Err("the NewsML document has no NewsItem".to_owned());
+            }
+        }
+        FeedFormat::Nitf => items.push(nitf::item(&dom::parse(&text)?)?),
         other => return Err(format!("{other} is not an XML format")),
-    };
+    }
     let provider = items.iter().find_map(|item| item.provider.clone());
     Ok((
         items.into_iter().map(WireItem::into_raw).collect(),

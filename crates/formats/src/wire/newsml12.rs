@@ -9,19 +9,7 @@ use wirefeed_model::{ItemKind, RawMedia};
 use super::dom::{Element, collapse, paragraphs};
 use super::{WireItem, byline_names, nitf, parse_time};
 
-/// Every NewsItem of the document.
-pub(crate) fn items(root: &Element) -> Result<Vec<WireItem>, String> {
-    if root.name != "NewsML" {
-        return Err(format!("root element is <{}>, not <NewsML>", root.name));
-    }
-    let items: Vec<WireItem> = root.children_named("NewsItem").map(item).collect();
-    if items.is_empty() {
-        return Err("the NewsML document has no NewsItem".to_owned());
-    }
-    Ok(items)
-}
-
-fn item(element: &Element) -> WireItem {
+pub(crate) fn item(element: &Element) -> WireItem {
     let mut item = WireItem::default();
     if let Some(identifier) = element.path(&["Identification", "NewsIdentifier"]) {
         let part = |name: &str| identifier.child(name).and_then(Element::text_opt);
