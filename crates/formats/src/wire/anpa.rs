@@ -230,8 +230,7 @@ fn message_anpa(message: &[u8]) -> Option<WireItem> {
             String::new()
         }
     ));
-    let mut paragraphs: Vec<String> = Vec::new();
-    let mut open = String::new();
+    let mut paragraphs = Paragraphs::default();
     for raw_line in text.lines() {
         let line = printable(raw_line);
         let trimmed = line.trim();
@@ -250,26 +249,14 @@ fn message_anpa(message: &[u8]) -> Option<WireItem> {
             continue;
         }
         if trimmed.is_empty() {
-            if !open.is_empty() {
-                paragraphs.push(collapse(&open));
-                open.clear();
-            }
-            continue;
-        }
-        if line.starts_with('\t') || line.starts_with("  ") {
-            if !open.is_empty() {
-                paragraphs.push(collapse(&open));
-            }
-            open = trimmed.to_owned();
+            paragraphs.end();
+        } else if line.starts_with('\t') || line.starts_with("  ") {
+            paragraphs.start(trimmed);
         } else {
-            open.push(' ');
-            open.push_str(trimmed);
+            paragraphs.add(trimmed);
         }
     }
-    if !open.is_empty() {
-        paragraphs.push(collapse(&open));
-    }
-    finish(&mut item, paragraphs, &after);
+    finish(&mut item, paragraphs.into_vec(), &after);
     Some(item)
 }
 
@@ -306,8 +293,7 @@ fn message_7901(message: &[u8]) -> Option<WireItem> {
         item.meta.agency_id.as_deref().unwrap_or_default(),
         keyword.as_deref().unwrap_or_default()
     ));
-    let mut paragraphs: Vec<String> = Vec::new();
-    let mut open = String::new();
+    let mut paragraphs = Paragraphs::default();
     let mut titled = false;
     for raw_line in text.lines() {
         let line = printable(raw_line);
@@ -318,22 +304,49 @@ fn message_7901(message: &[u8]) -> Option<WireItem> {
             continue;
         }
         if trimmed.is_empty() {
-            if !open.is_empty() {
-                paragraphs.push(collapse(&open));
-                open.clear();
-            }
-            continue;
+            paragraphs.end();
+        } else {
+            paragraphs.add(trimmed);
         }
-        if !open.is_empty() {
-            open.push(' ');
-        }
-        open.push_str(trimmed);
     }
-    if !open.is_empty() {
-        paragraphs.push(collapse(&open));
-    }
-    finish(&mut item, paragraphs, &after);
+    finish(&mut item, paragraphs.into_vec(), &after);
     Some(item)
+}
+
+/// Paragraphs gathered from wrapped lines.
+#[derive(Default)]
+struct Paragraphs {
+    done: Vec<String>,
+    open: String,
+}
+
+impl Paragraphs {
+    /// Ends the paragraph being gathered, if any.
+    fn end(&mut self) {
+        if !self.open.is_empty() {
+            self.done.push(collapse(&self.open));
+            self.open.clear();
+        }
+    }
+
+    /// Starts a new paragraph with `text`.
+    fn start(&mut self, text: &str) {
+        self.end();
+        self.open.push_str(text);
+    }
+
+    /// Continues the paragraph (or starts one) with `text`.
+    fn add(&mut self, text: &str) {
+        if !self.open.is_empty() {
+            self.open.push(' ');
+        }
+        self.open.push_str(text);
+    }
+
+    fn into_vec(mut self) -> Vec<String> {
+        self.end();
+        self.done
+    }
 }
 
 /// Takes the take markers and the dateline off the paragraphs, fills the
