@@ -97,13 +97,21 @@ pub fn topic_record_count_on(bootstrap: &str, topic: &str) -> i64 {
     assert!(partitions > 0, "topic {topic} has no partitions");
     (0..partitions)
         .map(|partition| {
-            let (low, high) = consumer
-                .fetch_watermarks(
-                    topic,
-                    i32::try_from(partition).unwrap(),
-                    Duration::from_secs(10),
-                )
-                .unwrap();
+            let partition = i32::try_from(partition).unwrap();
+            // Just after a broker restart a partition may have no leader
+            // for a moment: ask again.
+            let mut tries = 0;
+            let (low, high) = loop {
+                match consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)) {
+                    Ok(marks) => break marks,
+                    Err(err) if tries < 40 => {
+                        tries += 1;
+                        eprintln!("watermarks of {topic}/{partition}: {err}; asking again");
+                        std::thread::sleep(Duration::from_millis(500));
+                    }
+                    Err(err) => panic!("watermarks of {topic}/{partition}: {err}"),
+                }
+            };
             high - low
         })
         .sum()
@@ -119,10 +127,18 @@ pub async fn read_topic_on(bootstrap: &str, topic: &str) -> Vec<ConsumedRecord> 
     let expected = usize::try_from(topic_record_count_on(bootstrap, topic)).unwrap();
     let reader = TopicReader::new(bootstrap, topic, StartAt::Beginning).unwrap();
     let mut records = Vec::with_capacity(expected);
+    let mut errors = 0;
     while records.len() < expected {
-        match reader.next(Duration::from_secs(60)).await.unwrap() {
-            Some(record) => records.push(record),
-            None => panic!(
+        match reader.next(Duration::from_secs(60)).await {
+            Ok(Some(record)) => records.push(record),
+            // A leader moving after a broker restart: the consumer
+            // recovers on its own.
+            Err(err) if errors < 20 => {
+                errors += 1;
+                eprintln!("reading {topic}: {err}; reading on");
+            }
+            Err(err) => panic!("reading {topic}: {err}"),
+            Ok(None) => panic!(
                 "topic {topic}: read {} of {expected} records",
                 records.len()
             ),
