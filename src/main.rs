@@ -105,7 +105,8 @@ enum Command {
         #[arg(long)]
         min_recall: Option<f64>,
     },
-    /// Prints records from a topic as JSON lines.
+    /// Follows a record topic and prints its records as JSON lines (or
+    /// pretty), optionally filtered.
     Tail {
         /// The topic.
         #[arg(long)]
@@ -114,9 +115,33 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9092")]
         brokers: String,
         /// Starts at the oldest record instead of new ones only.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["from_offset", "from_time"])]
         from_beginning: bool,
-        /// Exits after this many records.
+        /// Starts at this offset in every partition.
+        #[arg(long, conflicts_with_all = ["from_time", "group"])]
+        from_offset: Option<i64>,
+        /// Starts at the first record at or after this time (RFC 3339, e.g.
+        /// 2026-11-25T06:00:00Z) in every partition.
+        #[arg(long, conflicts_with = "group")]
+        from_time: Option<String>,
+        /// Reads as this consumer group and commits what it printed, so the
+        /// next `tail --group` of the same name resumes after it.
+        #[arg(long)]
+        group: Option<String>,
+        /// Prints only records of this provider (as in source.provider).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Prints only records in this language (ISO 639-1).
+        #[arg(long)]
+        language: Option<String>,
+        /// Prints only records with this keyword (in keywords, title or
+        /// entity names; case-insensitive).
+        #[arg(long)]
+        keyword: Option<String>,
+        /// Pretty-prints each record instead of one JSON line.
+        #[arg(long)]
+        pretty: bool,
+        /// Exits after printing this many records.
         #[arg(long)]
         max_records: Option<u64>,
         /// Exits when no record arrives for this many seconds.
@@ -240,13 +265,38 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             topic,
             brokers,
             from_beginning,
+            from_offset,
+            from_time,
+            group,
+            provider,
+            language,
+            keyword,
+            pretty,
             max_records,
             idle_exit_secs,
         } => {
+            let start = match (from_beginning, from_offset, from_time) {
+                (_, Some(offset), _) => StartAt::Offset(offset),
+                (_, None, Some(time)) => StartAt::Time(
+                    chrono::DateTime::parse_from_rfc3339(&time)
+                        .with_context(|| format!("--from-time {time} is not an RFC 3339 time"))?
+                        .timestamp_millis(),
+                ),
+                (true, None, None) => StartAt::Beginning,
+                (false, None, None) => StartAt::End,
+            };
+            let filter = TailFilter {
+                provider,
+                language,
+                keyword: keyword.map(|keyword| keyword.to_lowercase()),
+            };
             tail(
                 &topic,
                 &brokers,
-                from_beginning,
+                start,
+                group.as_deref(),
+                &filter,
+                pretty,
                 max_records,
                 idle_exit_secs,
             )
@@ -505,31 +555,91 @@ fn collect_txt_files(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()>
     Ok(())
 }
 
+/// What `tail` prints.
+struct TailFilter {
+    provider: Option<String>,
+    language: Option<String>,
+    /// Lowercased.
+    keyword: Option<String>,
+}
+
+impl TailFilter {
+    fn matches(&self, record: &serde_json::Value) -> bool {
+        let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+        if let Some(provider) = &self.provider
+            && !text(&record["source"]["provider"]).eq_ignore_ascii_case(provider)
+        {
+            return false;
+        }
+        if let Some(language) = &self.language
+            && !text(&record["language"]).eq_ignore_ascii_case(language)
+        {
+            return false;
+        }
+        if let Some(keyword) = &self.keyword {
+            let strings = |value: &serde_json::Value| -> Vec<String> {
+                value
+                    .as_array()
+                    .map(|items| items.iter().map(|item| text(item).to_lowercase()).collect())
+                    .unwrap_or_default()
+            };
+            let entities = &record["entities"];
+            let found = strings(&record["keywords"])
+                .iter()
+                .any(|word| word == keyword)
+                || text(&record["title"])
+                    .to_lowercase()
+                    .contains(keyword.as_str())
+                || ["people", "organizations", "places"]
+                    .iter()
+                    .flat_map(|kind| strings(&entities[*kind]))
+                    .any(|name| name.contains(keyword.as_str()));
+            if !found {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.provider.is_none() && self.language.is_none() && self.keyword.is_none()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn tail(
     topic: &str,
     brokers: &str,
-    from_beginning: bool,
+    start: StartAt,
+    group: Option<&str>,
+    filter: &TailFilter,
+    pretty: bool,
     max_records: Option<u64>,
     idle_exit_secs: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
-    let start = if from_beginning {
-        StartAt::Beginning
-    } else {
-        StartAt::End
-    };
-    let reader = TopicReader::new(brokers, topic, start)?;
+    let reader = TopicReader::with_group(brokers, topic, start, group)?;
     let idle = Duration::from_secs(idle_exit_secs.unwrap_or(u64::from(u32::MAX)));
-    let mut seen = 0;
+    let mut printed = 0;
     let mut stdout = std::io::stdout().lock();
-    while max_records.is_none_or(|max| seen < max) {
+    while max_records.is_none_or(|max| printed < max) {
         let Some(record) = reader.next(idle).await? else {
             break;
         };
-        seen += 1;
-        match record.payload.as_deref() {
-            Some(payload) => stdout.write_all(payload)?,
-            None => write!(stdout, "null")?,
+        let payload = record.payload.as_deref().unwrap_or(b"null");
+        if filter.is_empty() && !pretty {
+            stdout.write_all(payload)?;
+        } else {
+            // A value that is not JSON is printed as it is, never dropped
+            // silently, unless a filter asks for fields it cannot have.
+            match serde_json::from_slice::<serde_json::Value>(payload) {
+                Ok(value) if !filter.matches(&value) => continue,
+                Ok(value) if pretty => serde_json::to_writer_pretty(&mut stdout, &value)?,
+                Ok(_) => stdout.write_all(payload)?,
+                Err(_) if filter.is_empty() => stdout.write_all(payload)?,
+                Err(_) => continue,
+            }
         }
+        printed += 1;
         writeln!(stdout)?;
         stdout.flush()?;
     }

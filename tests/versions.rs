@@ -206,3 +206,90 @@ async fn the_same_wire_story_from_another_outlet_is_marked_or_withheld() {
     run_ok(&daemon);
     assert_eq!(topic_record_count(&daemon.topic), 2);
 }
+
+/// Runs `wirefeed tail` on the daemon's topic with `args`; the records it
+/// printed.
+fn tail(daemon: &Daemon, args: &[&str]) -> Vec<Value> {
+    let mut all = vec![
+        "tail",
+        "--topic",
+        daemon.topic.as_str(),
+        "--idle-exit-secs",
+        "6",
+    ];
+    let brokers = crate::util::bootstrap();
+    all.extend(["--brokers", brokers.as_str()]);
+    all.extend(args);
+    let output = crate::util::wirefeed(&all);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    serde_json::Deserializer::from_str(&text)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn tail_reads_what_run_wrote_filtered_from_a_time_offset_or_group() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/cnn.rss", Route::feed(cnn_rss("cnn-putin-nato", None)));
+    server.set(
+        "/courier.rss",
+        Route::feed(reissued(
+            "courier-0412",
+            "https://courier.example.org/world/putin-nato-warning",
+            Some(("Kremlin", "Russian presidency")),
+        )),
+    );
+    let daemon = Daemon::new("tail-filters", &[]);
+    write_config(
+        &daemon,
+        &[
+            ("cnn", &server.url("/cnn.rss"), "CNN Wire"),
+            ("courier", &server.url("/courier.rss"), "Harbor Courier"),
+        ],
+        "",
+    );
+    let before = chrono::Utc::now() - chrono::Duration::minutes(1);
+    run_ok(&daemon);
+    assert_eq!(topic_record_count(&daemon.topic), 2);
+
+    let cnn = tail(&daemon, &["--from-beginning", "--provider", "cnn wire"]);
+    assert_eq!(cnn.len(), 1);
+    assert_eq!(cnn[0]["source"]["provider"], "CNN Wire");
+    assert_eq!(
+        tail(
+            &daemon,
+            &["--from-beginning", "--keyword", "NATO", "--language", "en"]
+        )
+        .len(),
+        2
+    );
+    assert!(
+        tail(
+            &daemon,
+            &["--from-beginning", "--keyword", "harbour strike"]
+        )
+        .is_empty()
+    );
+    assert!(tail(&daemon, &["--from-beginning", "--language", "de"]).is_empty());
+
+    let since = before.to_rfc3339();
+    assert_eq!(tail(&daemon, &["--from-time", &since]).len(), 2);
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    assert!(tail(&daemon, &["--from-time", &later]).is_empty());
+    assert_eq!(tail(&daemon, &["--from-offset", "0", "--pretty"]).len(), 2);
+
+    // A consumer group resumes where it stopped.
+    let group = format!("desk-{}", daemon.topic);
+    assert_eq!(
+        tail(&daemon, &["--group", &group, "--from-beginning"]).len(),
+        2
+    );
+    assert!(tail(&daemon, &["--group", &group, "--from-beginning"]).is_empty());
+}

@@ -19,6 +19,11 @@ pub enum StartAt {
     Beginning,
     /// Only records written after the reader joined.
     End,
+    /// This offset in every partition (or the partition's end, if past it).
+    Offset(i64),
+    /// The first record at or after this time, Unix milliseconds, in every
+    /// partition.
+    Time(i64),
 }
 
 /// A record read from a topic.
@@ -81,13 +86,29 @@ pub struct TopicReader {
 }
 
 impl TopicReader {
-    /// Subscribes to `topic` on `bootstrap_servers`.
+    /// Subscribes to `topic` on `bootstrap_servers` with a group of its
+    /// own that commits nothing.
     pub fn new(bootstrap_servers: &str, topic: &str, start: StartAt) -> Result<Self, ReadError> {
+        Self::with_group(bootstrap_servers, topic, start, None)
+    }
+
+    /// Reads `topic`. With a `group`, joins that consumer group and
+    /// commits what it read, so a later reader of the group resumes after
+    /// it (`start` then applies only where the group has no offset yet:
+    /// the beginning or the end). Without one, reads from `start` and
+    /// commits nothing. `Offset` and `Time` starts read every partition
+    /// from that point, without a group.
+    pub fn with_group(
+        bootstrap_servers: &str,
+        topic: &str,
+        start: StartAt,
+        group: Option<&str>,
+    ) -> Result<Self, ReadError> {
         let read_error = |source| ReadError {
             topic: topic.to_owned(),
             source,
         };
-        let group = format!(
+        let private = format!(
             "wirefeed-reader-{}-{}",
             std::process::id(),
             std::time::SystemTime::now()
@@ -97,19 +118,52 @@ impl TopicReader {
         );
         let consumer: StreamConsumer<ReaderContext> = ClientConfig::new()
             .set("bootstrap.servers", bootstrap_servers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
+            .set("group.id", group.unwrap_or(&private))
+            .set(
+                "enable.auto.commit",
+                if group.is_some() { "true" } else { "false" },
+            )
             .set("isolation.level", "read_committed")
             .set(
                 "auto.offset.reset",
                 match start {
-                    StartAt::Beginning => "earliest",
                     StartAt::End => "latest",
+                    _ => "earliest",
                 },
             )
             .create_with_context(ReaderContext)
             .map_err(read_error)?;
-        consumer.subscribe(&[topic]).map_err(read_error)?;
+        match start {
+            StartAt::Beginning | StartAt::End => {
+                consumer.subscribe(&[topic]).map_err(read_error)?;
+            }
+            StartAt::Offset(_) | StartAt::Time(_) => {
+                let metadata = consumer
+                    .fetch_metadata(Some(topic), Duration::from_secs(30))
+                    .map_err(read_error)?;
+                let mut assignment = rdkafka::TopicPartitionList::new();
+                for partition in metadata
+                    .topics()
+                    .iter()
+                    .flat_map(|found| found.partitions().iter().map(|partition| partition.id()))
+                {
+                    let offset = match start {
+                        StartAt::Offset(offset) => rdkafka::Offset::Offset(offset),
+                        StartAt::Time(millis) => rdkafka::Offset::Offset(millis),
+                        _ => rdkafka::Offset::Beginning,
+                    };
+                    assignment
+                        .add_partition_offset(topic, partition, offset)
+                        .map_err(read_error)?;
+                }
+                if let StartAt::Time(_) = start {
+                    assignment = consumer
+                        .offsets_for_times(assignment, Duration::from_secs(30))
+                        .map_err(read_error)?;
+                }
+                consumer.assign(&assignment).map_err(read_error)?;
+            }
+        }
         Ok(Self {
             consumer,
             topic: topic.to_owned(),
