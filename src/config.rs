@@ -751,13 +751,63 @@ pub enum ConfigError {
 }
 
 impl FileConfig {
-    /// Reads and parses `path`.
+    /// Reads and parses `path`, then applies `WIREFEED_…` environment
+    /// overrides (see [`FileConfig::parse_with_env`]).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse(&text, path)
+        Self::parse_with_env(&text, path, std::env::vars())
+    }
+
+    /// Parses `text`, then overrides its values from `vars`:
+    /// `WIREFEED_<SECTION>__<KEY>` sets `[section] key` (e.g.
+    /// `WIREFEED_KAFKA__BOOTSTRAP_SERVERS`, `WIREFEED_FEED_DEFAULTS__POLL_INTERVAL_SECS`),
+    /// and `WIREFEED_LIBRDKAFKA__<PROPERTY>` sets a librdkafka property,
+    /// underscores read as dots (`WIREFEED_LIBRDKAFKA__SASL_PASSWORD` →
+    /// `sasl.password`). A value is read as a TOML literal when it is one
+    /// (`500`, `true`, `"123"`), else as a string. Other variables are
+    /// ignored. The file's own mistakes are reported with their lines
+    /// first; an override that does not fit names its variable.
+    pub fn parse_with_env(
+        text: &str,
+        path: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let overrides: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|(name, _)| {
+                name.strip_prefix(ENV_PREFIX)
+                    .is_some_and(|rest| rest.contains("__"))
+            })
+            .collect();
+        let parsed = Self::parse(text, path)?;
+        if overrides.is_empty() {
+            return Ok(parsed);
+        }
+        let mut table: toml::Table = toml::from_str(text).map_err(|err| ConfigError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim().replace('\n', " "),
+        })?;
+        for (name, value) in &overrides {
+            apply_override(&mut table, name, value).map_err(|message| ConfigError::Invalid {
+                path: path.to_owned(),
+                key: name.clone(),
+                message,
+            })?;
+        }
+        let names: Vec<&str> = overrides.iter().map(|(name, _)| name.as_str()).collect();
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|err: toml::de::Error| ConfigError::Parse {
+                path: path.to_owned(),
+                message: format!(
+                    "{} (with environment overrides {})",
+                    err.to_string().trim().replace('\n', " "),
+                    names.join(", ")
+                ),
+            })
     }
 
     /// Parses `text` (read from `path`, for messages).
@@ -1097,6 +1147,49 @@ impl FileConfig {
     }
 }
 
+/// Environment variables that override config values start so.
+const ENV_PREFIX: &str = "WIREFEED_";
+
+/// Sets the value a `WIREFEED_…` variable names in `table`.
+fn apply_override(table: &mut toml::Table, name: &str, value: &str) -> Result<(), String> {
+    let rest = name.strip_prefix(ENV_PREFIX).unwrap_or(name);
+    let parts: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+    let (path, key): (Vec<String>, String) = match parts.as_slice() {
+        [section, property] if section == "librdkafka" => (
+            vec!["kafka".to_owned(), "librdkafka".to_owned()],
+            property.replace('_', "."),
+        ),
+        [section, key] if !section.is_empty() && !key.is_empty() => {
+            (vec![section.clone()], key.clone())
+        }
+        _ => {
+            return Err(
+                "name it WIREFEED_<SECTION>__<KEY> or WIREFEED_LIBRDKAFKA__<PROPERTY>".to_owned(),
+            );
+        }
+    };
+    let literal = toml::from_str::<toml::Table>(&format!("value = {value}"))
+        .ok()
+        .and_then(|mut parsed| parsed.remove("value"))
+        .filter(|parsed| !parsed.is_table());
+    let value = match (&path[..], literal) {
+        // librdkafka takes every property as a string.
+        ([_, librdkafka], _) if librdkafka == "librdkafka" => toml::Value::String(value.to_owned()),
+        (_, Some(literal)) => literal,
+        (_, None) => toml::Value::String(value.to_owned()),
+    };
+    let mut section = table;
+    for name in &path {
+        section = section
+            .entry(name.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| format!("[{name}] is not a table"))?;
+    }
+    section.insert(key, value);
+    Ok(())
+}
+
 impl Settings {
     /// Loads, parses and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -1159,6 +1252,75 @@ pub fn feed_url(value: &str, base_dir: &Path) -> Result<Url, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_overrides_set_values_and_librdkafka_properties() {
+        let text = "[kafka]\ntopic = \"articles\"\nmax_in_flight = 1000\n";
+        let path = Path::new("wirefeed.toml");
+        let vars = [
+            (
+                "WIREFEED_KAFKA__BOOTSTRAP_SERVERS",
+                "kafka-0.kafka:9092,kafka-1.kafka:9092",
+            ),
+            ("WIREFEED_KAFKA__MAX_IN_FLIGHT", "250"),
+            ("WIREFEED_FEED_DEFAULTS__POLL_INTERVAL_SECS", "120"),
+            ("WIREFEED_HEALTH__LISTEN", "0.0.0.0:9464"),
+            ("WIREFEED_LIBRDKAFKA__SECURITY_PROTOCOL", "SASL_SSL"),
+            ("WIREFEED_LIBRDKAFKA__SASL_MECHANISMS", "SCRAM-SHA-512"),
+            // Not overrides: no section separator.
+            ("WIREFEED_KAFKA_PORT", "19092"),
+            ("HOME", "/root"),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()));
+        let config = FileConfig::parse_with_env(text, path, vars).unwrap();
+        assert_eq!(config.kafka.topic, "articles");
+        assert_eq!(
+            config.kafka.bootstrap_servers,
+            "kafka-0.kafka:9092,kafka-1.kafka:9092"
+        );
+        assert_eq!(config.kafka.max_in_flight, 250);
+        assert_eq!(config.feed_defaults.poll_interval_secs, 120);
+        assert_eq!(config.health.listen, "0.0.0.0:9464");
+        assert_eq!(
+            config
+                .kafka
+                .librdkafka
+                .get("security.protocol")
+                .map(String::as_str),
+            Some("SASL_SSL")
+        );
+        assert_eq!(
+            config
+                .kafka
+                .librdkafka
+                .get("sasl.mechanisms")
+                .map(String::as_str),
+            Some("SCRAM-SHA-512")
+        );
+    }
+
+    #[test]
+    fn a_bad_override_names_its_variable() {
+        let text = "[kafka]\ntopic = \"articles\"\n";
+        let path = Path::new("wirefeed.toml");
+        let wrong_type = [(
+            "WIREFEED_KAFKA__MAX_IN_FLIGHT".to_owned(),
+            "lots".to_owned(),
+        )];
+        let err = FileConfig::parse_with_env(text, path, wrong_type).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("max_in_flight"), "{message}");
+        assert!(
+            message.contains("WIREFEED_KAFKA__MAX_IN_FLIGHT"),
+            "{message}"
+        );
+        let unknown = [("WIREFEED_KAFKA__TOPICS".to_owned(), "x".to_owned())];
+        let err = FileConfig::parse_with_env(text, path, unknown).unwrap_err();
+        assert!(err.to_string().contains("topics"), "{err}");
+        let shapeless = [("WIREFEED_A__B__C".to_owned(), "x".to_owned())];
+        let err = FileConfig::parse_with_env(text, path, shapeless).unwrap_err();
+        assert!(err.to_string().contains("WIREFEED_A__B__C"), "{err}");
+    }
 
     const MINIMAL: &str = r#"
         [kafka]

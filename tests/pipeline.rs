@@ -279,3 +279,38 @@ async fn daemon_polls_until_sigterm_then_exits_cleanly() {
     assert!(log.contains("wirefeed stopped"), "{log}");
     assert_eq!(topic_record_count(&daemon.topic), 1);
 }
+
+#[tokio::test]
+async fn environment_overrides_reach_the_daemon() {
+    require_broker();
+    let server = FeedServer::start();
+    server.set("/cnn.rss", Route::feed(cnn_rss("cnn-env", None)));
+    let daemon = Daemon::new("env-override-file", &[("cnn", &server.url("/cnn.rss"))]);
+    let topic = crate::util::unique_topic("env-override");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(["--log-format", "json", "run", "--once", "--config"])
+        .arg(daemon.config_path())
+        .env("WIREFEED_KAFKA__TOPIC", &topic)
+        .env("WIREFEED_LIBRDKAFKA__CLIENT_RACK", "rack-a")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = read_topic(&topic).await;
+    assert_eq!(records.len(), 1, "the overridden topic got the record");
+    assert_eq!(value(&records[0])["guid"], "cnn-env");
+
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(["run", "--once", "--config"])
+        .arg(daemon.config_path())
+        .env("WIREFEED_PIPELINE__WORKERS", "many")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("WIREFEED_PIPELINE__WORKERS"), "{stderr}");
+}
