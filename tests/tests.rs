@@ -6,6 +6,7 @@ mod agency;
 mod cli;
 mod deadletter;
 mod delivery;
+mod deploy;
 mod fulltext;
 mod hostile;
 mod pipeline;
