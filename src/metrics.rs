@@ -39,6 +39,12 @@ pub const NEAR_DUPLICATES_TOTAL: &str = "wirefeed_near_duplicates_total";
 pub const STATE_STORIES: &str = "wirefeed_state_stories";
 /// Size of the state store file.
 pub const STATE_FILE_BYTES: &str = "wirefeed_state_file_bytes";
+/// Lines cut out of bodies by the cleaner, by `kind` (copyright,
+/// contributors, caption, credit, …).
+pub const REMOVED_LINES_TOTAL: &str = "wirefeed_removed_lines_total";
+/// Items waiting in a queue between stages, by `queue` (`work`: parsed
+/// items before the workers; `publish`: records before the producer).
+pub const QUEUE_DEPTH: &str = "wirefeed_queue_depth";
 /// 1 while a Kafka broker answers, 0 while none does.
 pub const KAFKA_UP: &str = "wirefeed_kafka_up";
 /// Records handed to Kafka and not yet acknowledged.
@@ -165,4 +171,17 @@ pub fn state_size(stories: u64, bytes: u64) {
         metrics::gauge!(STATE_STORIES).set(stories as f64);
         metrics::gauge!(STATE_FILE_BYTES).set(bytes as f64);
     }
+}
+
+/// Counts the lines a record's cleaning removed, by kind.
+pub fn removed_lines(removed: &[wirefeed_model::Removed]) {
+    for line in removed {
+        metrics::counter!(REMOVED_LINES_TOTAL, "kind" => line.kind.as_str()).increment(1);
+    }
+}
+
+/// Sets how many items wait in a queue.
+pub fn queue_depth(queue: &'static str, depth: usize) {
+    #[allow(clippy::cast_precision_loss)]
+    metrics::gauge!(QUEUE_DEPTH, "queue" => queue).set(depth as f64);
 }

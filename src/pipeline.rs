@@ -1482,7 +1482,12 @@ async fn worker(
     shared: Arc<WorkerShared>,
 ) {
     loop {
-        let next = work_rx.lock().await.recv().await;
+        let next = {
+            let mut queue = work_rx.lock().await;
+            let next = queue.recv().await;
+            metrics::queue_depth("work", queue.len());
+            next
+        };
         let Some(WorkItem { raw, ctx, ack }) = next else {
             return;
         };
@@ -1592,6 +1597,7 @@ impl Finish {
         .await;
         let outcome = match decided {
             Ok(Ok(Some(record))) => {
+                metrics::removed_lines(&record.removed);
                 if let Some(page) = &record.enrichment.page {
                     metrics::page_fetched(page_outcome(page.outcome));
                 }
@@ -1718,6 +1724,8 @@ async fn publish_loop(
                 );
             }
             next = publish_rx.recv(), if receiving && in_flight.len() < max_in_flight => {
+                metrics::queue_depth("publish", publish_rx.len());
+                metrics::kafka_in_flight(i32::try_from(in_flight.len()).unwrap_or(i32::MAX));
                 let Some(item) = next else {
                     receiving = false;
                     continue;

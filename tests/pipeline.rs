@@ -250,6 +250,7 @@ async fn daemon_polls_until_sigterm_then_exits_cleanly() {
         "startup_spread_secs = 0",
     );
     let running = daemon.spawn();
+    let health = running.health_address().await;
 
     // The daemon keeps polling on its 1 s interval; wait for the record and
     // for a later conditional poll, observed on the server, not by sleeping
@@ -273,6 +274,22 @@ async fn daemon_polls_until_sigterm_then_exits_cleanly() {
             .any(|request| request.status == 304)
     })
     .await;
+
+    // The metrics moved with the polls.
+    let (status, metrics) = crate::util::http_get(&health, "/metrics");
+    assert_eq!(status, 200);
+    for expected in [
+        "wirefeed_feed_polls_total{feed_id=\"cnn-wire\",outcome=\"fetched\"} 1",
+        "wirefeed_feed_polls_total{feed_id=\"cnn-wire\",outcome=\"not_modified\"}",
+        "wirefeed_records_published_total{version_kind=\"new\"} 1",
+        "wirefeed_removed_lines_total{kind=\"copyright\"} 1",
+        "wirefeed_items_received_total{format=\"rss\"} 1",
+        "wirefeed_kafka_delivery_duration_seconds_bucket",
+        "wirefeed_queue_depth{queue=\"work\"}",
+    ] {
+        assert!(metrics.contains(expected), "no {expected} in\n{metrics}");
+    }
+    assert_eq!(crate::util::http_get(&health, "/readyz").0, 200);
 
     let (code, log) = running.stop();
     assert_eq!(code, Some(0), "{log}");
