@@ -6,6 +6,7 @@
 //! [`pipeline::run`] and stop it with a cancellation token instead of a
 //! signal.
 
+pub mod check;
 pub mod config;
 pub mod health;
 pub mod metrics;

@@ -105,6 +105,13 @@ enum Command {
         #[arg(long)]
         min_recall: Option<f64>,
     },
+    /// Checks a configuration file and prints every problem with its file,
+    /// line and key; exits 1 when there is any.
+    Check {
+        /// The configuration file.
+        #[arg(long, short, default_value = "config/wirefeed.toml")]
+        config: PathBuf,
+    },
     /// Follows a record topic and prints its records as JSON lines (or
     /// pretty), optionally filtered.
     Tail {
@@ -261,6 +268,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             min_precision,
             min_recall,
         ),
+        Command::Check { config } => check(&config),
         Command::Tail {
             topic,
             brokers,
@@ -553,6 +561,29 @@ fn collect_txt_files(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+fn check(config: &Path) -> anyhow::Result<ExitCode> {
+    let problems = wirefeed::check::check(config, std::env::vars())?;
+    let name = config.display();
+    if problems.is_empty() {
+        println!("{name}: OK");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for problem in &problems {
+        let line = problem
+            .line
+            .map(|line| format!("{line}:"))
+            .unwrap_or_default();
+        let key = if problem.key.is_empty() {
+            String::new()
+        } else {
+            format!(" {}:", problem.key)
+        };
+        println!("{name}:{line}{key} {}", problem.message);
+    }
+    println!("{} problem(s)", problems.len());
+    Ok(ExitCode::from(1))
 }
 
 /// What `tail` prints.

@@ -278,3 +278,64 @@ fn fetch_prints_the_records_of_an_agency_document_or_stream() {
         .collect();
     assert_eq!(priorities, ["b", "u", "r"]);
 }
+
+#[test]
+fn check_reports_every_problem_with_its_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wirefeed.toml");
+    std::fs::write(
+        &config,
+        "[state]\npath = \"state.redb\"\nretention_dayz = 3\n\n\
+         [kafka]\ntopic = \"articles\"\nmax_in_flight = \"lots\"\n\n\
+         [pipline]\nworkers = 2\n\n\
+         [[feeds]]\nid = \"good\"\nurl = \"https://wire.example.com/a.rss\"\n\n\
+         [[feeds]]\nid = \"typo\"\nurl = \"https://wire.example.com/b.rss\"\ncolour = \"blue\"\n",
+    )
+    .unwrap();
+    let output = wirefeed(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&output.stdout);
+    let name = config.display().to_string();
+    for expected in [
+        format!("{name}:3: state.retention_dayz: unknown field `retention_dayz`"),
+        format!("{name}:7: kafka.max_in_flight: invalid type: string \"lots\""),
+        format!("{name}:9: pipline: unknown section [pipline]"),
+        format!("{name}:19: feeds[1].colour: unknown field `colour`"),
+    ] {
+        assert!(report.contains(&expected), "no {expected:?} in\n{report}");
+    }
+
+    // Values: each section's and each feed's mistakes, on their lines.
+    std::fs::write(
+        &config,
+        "[kafka]\ntopic = \"articles\"\ncompression = \"brotli\"\n\n\
+         [cleaning]\nrules = \"missing/rules.toml\"\n\n\
+         [feed_defaults]\njitter = 0.9\n\n\
+         [[feeds]]\nid = \"good\"\nurl = \"https://wire.example.com/a.rss\"\n\n\
+         [[feeds]]\nid = \"ftp\"\nurl = \"ftp://wire.example.com/b.rss\"\n\n\
+         [[feeds]]\nid = \"good\"\nprovider = \"X\"\n",
+    )
+    .unwrap();
+    let output = wirefeed(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        format!("{name}:3: kafka.compression: must be none, gzip, snappy, lz4 or zstd"),
+        format!("{name}:6: cleaning.rules: cannot read rule pack"),
+        format!("{name}:9: feed_defaults.jitter: must be between 0 and 0.5"),
+        format!("{name}:17: feeds[1].url: unsupported scheme ftp"),
+        format!("{name}:19: feeds[2].url: give exactly one of url or spool"),
+        format!("{name}:20: feeds[2].id: duplicate feed id good (also feeds[0])"),
+        "6 problem(s)".to_owned(),
+    ] {
+        assert!(report.contains(&expected), "no {expected:?} in\n{report}");
+    }
+
+    let shipped = repo_path("config/wirefeed.toml");
+    let output = wirefeed(&["check", "--config", shipped.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
