@@ -437,8 +437,30 @@ pub async fn run(
         });
     }
     let _stop_listener = listener_stop.drop_guard();
+    let exactly_once = settings.delivery == DeliveryMode::ExactlyOnce;
     let state_existed = settings.state_path.exists();
-    let state = Arc::new(StateStore::open(&settings.state_path).with_context(|| {
+    let opened = match StateStore::open(&settings.state_path) {
+        // In exactly-once mode the store is a cache of the changelog: an
+        // unreadable one is kept aside for inspection and rebuilt.
+        Err(err) if exactly_once && state_existed => {
+            let aside = settings
+                .state_path
+                .with_extension(format!("corrupt-{}", chrono::Utc::now().timestamp()));
+            error!(
+                path = %settings.state_path.display(),
+                moved_to = %aside.display(),
+                error = %err,
+                "state store cannot be opened; moved aside, rebuilding it from the changelog"
+            );
+            metrics::error(Stage::State, err.error_type());
+            std::fs::rename(&settings.state_path, &aside).with_context(|| {
+                format!("cannot move the state store aside to {}", aside.display())
+            })?;
+            StateStore::open(&settings.state_path)
+        }
+        other => other,
+    };
+    let state = Arc::new(opened.with_context(|| {
         format!(
             "state store {} cannot be opened; if it is corrupt, move it aside and start again: \
              in exactly-once mode it is rebuilt from the changelog topic, otherwise stories \
@@ -456,7 +478,6 @@ pub async fn run(
         );
     }
     let publisher = Arc::new(Publisher::new(settings.producer.clone())?);
-    let exactly_once = settings.delivery == DeliveryMode::ExactlyOnce;
     match publisher.prepare_topic(settings.startup_timeout).await {
         Ok(()) => {
             health.set_kafka_up(true);

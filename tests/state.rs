@@ -99,4 +99,37 @@ async fn exactly_once_rebuilds_a_lost_state_store_from_the_changelog() {
     let records =
         read_committed_until_idle(&bootstrap, &daemon.topic, Duration::from_secs(5)).await;
     assert_eq!(records.len(), 2, "nothing published twice");
+
+    // A damaged store: kept aside, rebuilt from the changelog, nothing
+    // published twice.
+    std::fs::write(
+        state_file(&daemon),
+        b"this is not a redb file, a disk ate it",
+    )
+    .unwrap();
+    let third = daemon.run_once();
+    assert_eq!(
+        third.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+    let logs = log_lines(&third);
+    assert!(logs.iter().any(|line| {
+        line["message"]
+            == "state store cannot be opened; moved aside, rebuilding it from the changelog"
+    }));
+    let aside = std::fs::read_dir(daemon.dir.path().join("state"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|entry| entry.file_name().to_string_lossy().contains("corrupt-"));
+    assert!(aside, "the damaged file is kept for inspection");
+    let summary = logs
+        .iter()
+        .find(|line| line["message"] == "wirefeed stopped")
+        .unwrap();
+    assert_eq!(summary["published"], 0);
+    let records =
+        read_committed_until_idle(&bootstrap, &daemon.topic, Duration::from_secs(5)).await;
+    assert_eq!(records.len(), 2, "nothing published twice");
 }

@@ -239,6 +239,25 @@ impl StateStore {
         {
             std::fs::create_dir_all(parent).map_err(|err| open_error(redb::Error::Io(err)))?;
         }
+        if !path.exists() {
+            // A new store is made beside its final name and renamed into
+            // place once complete, so a crash during creation never leaves
+            // a half-written file where the store should be.
+            let mut partial = path.as_os_str().to_owned();
+            partial.push(".creating");
+            let partial = PathBuf::from(partial);
+            let _ = std::fs::remove_file(&partial);
+            let db = Database::create(&partial).map_err(|err| open_error(err.into()))?;
+            let txn = db.begin_write().map_err(|err| open_error(err.into()))?;
+            txn.open_table(STORIES)
+                .map_err(|err| open_error(err.into()))?;
+            txn.commit().map_err(|err| open_error(err.into()))?;
+            drop(db);
+            std::fs::File::open(&partial)
+                .and_then(|file| file.sync_all())
+                .and_then(|()| std::fs::rename(&partial, path))
+                .map_err(|err| open_error(redb::Error::Io(err)))?;
+        }
         let db = Database::create(path).map_err(|err| open_error(err.into()))?;
         let store = Self {
             db,
