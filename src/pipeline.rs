@@ -336,7 +336,7 @@ impl Versions {
         let now = chrono::Utc::now().timestamp();
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let mut previous = self.latest(&pending, &record.id)?;
-        let candidate = story_state(record, now);
+        let mut candidate = story_state(record, now);
         if previous.is_none()
             && let Some(key) = &url_key(record)
             && let Some(other) = self.state.alias(key)?
@@ -375,7 +375,11 @@ impl Versions {
             debug!(id = %record.id, duplicate_of = %original, "near-duplicate of an earlier story");
             record.duplicate_of = Some(original);
         }
-        let mut state = story_state(record, now);
+        // What the decision changed; the rest of the state stands.
+        candidate.version = record.version;
+        candidate.content_hash.clone_from(&record.content_hash);
+        candidate.duplicate_of = record.duplicate_of.as_ref().map(ToString::to_string);
+        let mut state = candidate;
         if record.duplicate_of.is_some() {
             metrics::near_duplicate(self.dedup.publish_duplicates);
             if !self.dedup.publish_duplicates {
@@ -1746,7 +1750,6 @@ async fn publish_loop(
             }
             next = publish_rx.recv(), if receiving && in_flight.len() < max_in_flight => {
                 metrics::queue_depth("publish", publish_rx.len());
-                metrics::kafka_in_flight(i32::try_from(in_flight.len()).unwrap_or(i32::MAX));
                 let Some(item) = next else {
                     receiving = false;
                     continue;
@@ -1779,33 +1782,12 @@ async fn send(
     let started = Instant::now();
     match outgoing {
         Outgoing::Record(record) => {
-            let record = *record;
-            let payload = match serde_json::to_vec(&record) {
-                Ok(payload) => payload,
-                Err(err) => {
-                    metrics::error(Stage::Publish, "serialize");
-                    error!(story_id = %record.id, error = %err, "cannot serialize record");
-                    versions.settle(&record.id, record.version);
-                    Stats::add(&stats.undelivered, 1);
-                    let _ = ack.send(ItemOutcome::Failed);
-                    return None;
-                }
+            let now = chrono::Utc::now().timestamp();
+            let (sent, headers, ack) = prepare_record(*record, now, versions, stats, ack)?;
+            let Sent::Record { id, payload, .. } = &sent else {
+                return None;
             };
-            let headers = wirefeed_kafka::record_headers(&record);
-            let enqueued = publisher
-                .enqueue(record.id.as_str(), &payload, &headers)
-                .await;
-            let state = Box::new(story_state(&record, chrono::Utc::now().timestamp()));
-            let sent = Sent::Record {
-                id: record.id,
-                version: record.version,
-                state,
-                feed_id: record.source.feed_id,
-                guid: record.guid,
-                url: record.url,
-                title: record.title,
-                payload,
-            };
+            let enqueued = publisher.enqueue(id.as_str(), payload, &headers).await;
             match enqueued {
                 Ok(pending) => Some(Box::pin(async move {
                     let result = pending.wait().await;
@@ -1875,6 +1857,45 @@ async fn send(
             }
         }
     }
+}
+
+/// Kafka headers as the kafka crate builds them.
+type Headers = Vec<(&'static str, String)>;
+
+/// Serializes a record for the producer: the payload and what settling it
+/// needs, its headers, and the ack back. A record that cannot be
+/// serialized fails its item here (`None`).
+fn prepare_record(
+    record: Record,
+    now: i64,
+    versions: &Versions,
+    stats: &Stats,
+    ack: oneshot::Sender<ItemOutcome>,
+) -> Option<(Sent, Headers, oneshot::Sender<ItemOutcome>)> {
+    let payload = match serde_json::to_vec(&record) {
+        Ok(payload) => payload,
+        Err(err) => {
+            metrics::error(Stage::Publish, "serialize");
+            error!(story_id = %record.id, error = %err, "cannot serialize record");
+            versions.settle(&record.id, record.version);
+            Stats::add(&stats.undelivered, 1);
+            let _ = ack.send(ItemOutcome::Failed);
+            return None;
+        }
+    };
+    let headers = wirefeed_kafka::record_headers(&record);
+    let state = Box::new(story_state(&record, now));
+    let sent = Sent::Record {
+        id: record.id,
+        version: record.version,
+        state,
+        feed_id: record.source.feed_id,
+        guid: record.guid,
+        url: record.url,
+        title: record.title,
+        payload,
+    };
+    Some((sent, headers, ack))
 }
 
 /// Settles a record the broker (or producer) did not take. A permanent
@@ -2155,12 +2176,28 @@ const TXN_LINGER: Duration = Duration::from_millis(50);
 /// How long a transaction commit may take.
 const TXN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// One item of a transaction: what it sent and where its own message is.
+/// One item of a transaction: what it sends (a record, whose payload is
+/// in `sent`, or a dead letter's `letter`), the state changelog entry it
+/// leaves, and its ack.
 struct TxnPart {
     sent: Sent,
-    size: usize,
-    message: usize,
+    topic: TxnTopic,
+    key: String,
+    headers: Headers,
+    letter: Vec<u8>,
+    state_key: String,
+    state_value: Option<Vec<u8>>,
     ack: oneshot::Sender<ItemOutcome>,
+}
+
+impl TxnPart {
+    /// The bytes of its own message.
+    fn body(&self) -> &[u8] {
+        match &self.sent {
+            Sent::Record { payload, .. } => payload,
+            Sent::Dead(_) => &self.letter,
+        }
+    }
 }
 
 /// Exactly-once publishing: gathers up to `max_batch` items, sends their
@@ -2204,75 +2241,34 @@ async fn publish_transactions(
         }
         let started = Instant::now();
         let now = chrono::Utc::now().timestamp();
-        let mut messages: Vec<TxnMessage> = Vec::with_capacity(batch.len() * 2);
         let mut parts: Vec<TxnPart> = Vec::with_capacity(batch.len());
+        let mut tombstones: Vec<String> = Vec::new();
         for PublishItem { outgoing, ack } in batch {
             match outgoing {
                 Outgoing::Record(record) => {
-                    let record = *record;
-                    let payload = match serde_json::to_vec(&record) {
-                        Ok(payload) => payload,
-                        Err(err) => {
-                            metrics::error(Stage::Publish, "serialize");
-                            error!(story_id = %record.id, error = %err, "cannot serialize record");
-                            versions.settle(&record.id, record.version);
-                            Stats::add(&stats.undelivered, 1);
-                            let _ = ack.send(ItemOutcome::Failed);
-                            continue;
-                        }
+                    let Some((sent, headers, ack)) =
+                        prepare_record(*record, now, &versions, &stats, ack)
+                    else {
+                        continue;
                     };
-                    let story = story_state(&record, now);
-                    let headers = wirefeed_kafka::record_headers(&record)
-                        .into_iter()
-                        .collect();
-                    let message = messages.len();
-                    messages.push(TxnMessage {
-                        topic: TxnTopic::Records,
-                        key: record.id.to_string(),
-                        payload: Some(payload.clone()),
-                        headers,
-                    });
-                    messages.push(TxnMessage {
-                        topic: TxnTopic::State,
-                        key: format!("story:{}", record.id),
-                        payload: serde_json::to_vec(&story).ok(),
-                        headers: Vec::new(),
-                    });
+                    let Sent::Record { id, state, .. } = &sent else {
+                        continue;
+                    };
                     parts.push(TxnPart {
-                        size: payload.len(),
-                        sent: Sent::Record {
-                            id: record.id,
-                            version: record.version,
-                            state: Box::new(story),
-                            feed_id: record.source.feed_id,
-                            guid: record.guid,
-                            url: record.url,
-                            title: record.title,
-                            payload,
-                        },
-                        message,
+                        topic: TxnTopic::Records,
+                        key: id.to_string(),
+                        headers,
+                        letter: Vec::new(),
+                        state_key: format!("story:{id}"),
+                        state_value: serde_json::to_vec(state).ok(),
+                        sent,
                         ack,
                     });
                 }
-                Outgoing::Tombstones(keys) => {
-                    messages.extend(keys.into_iter().map(|key| TxnMessage {
-                        topic: TxnTopic::State,
-                        key,
-                        payload: None,
-                        headers: Vec::new(),
-                    }));
-                }
+                Outgoing::Tombstones(keys) => tombstones.extend(keys),
                 Outgoing::Dead(job) => {
                     let DeadJob { letter, settle } = *job;
-                    let payload = letter.to_payload(dead_letter_max_bytes);
-                    let message = messages.len();
-                    messages.push(TxnMessage {
-                        topic: TxnTopic::DeadLetters,
-                        key: wirefeed_kafka::dead_letter_key(&letter),
-                        headers: wirefeed_kafka::dead_letter_headers(&letter),
-                        payload: Some(payload.bytes.clone()),
-                    });
-                    let (key, value) = match &settle {
+                    let (state_key, state_value) = match &settle {
                         DeadSettle::Story(published) => (
                             format!("story:{}", published.id),
                             serde_json::to_vec(&published.state).ok(),
@@ -2282,38 +2278,61 @@ async fn publish_transactions(
                             serde_json::to_vec(&DeadEntry { dead_at: now }).ok(),
                         ),
                     };
-                    messages.push(TxnMessage {
-                        topic: TxnTopic::State,
-                        key,
-                        payload: value,
-                        headers: Vec::new(),
-                    });
                     parts.push(TxnPart {
-                        size: payload.bytes.len(),
+                        topic: TxnTopic::DeadLetters,
+                        key: wirefeed_kafka::dead_letter_key(&letter),
+                        headers: wirefeed_kafka::dead_letter_headers(&letter),
+                        letter: letter.to_payload(dead_letter_max_bytes).bytes,
+                        state_key,
+                        state_value,
                         sent: Sent::Dead(settle),
-                        message,
                         ack,
                     });
                 }
             }
         }
-        if messages.is_empty() {
+        if parts.is_empty() && tombstones.is_empty() {
             continue;
         }
-        let outcome = publisher.transaction(messages, TXN_TIMEOUT).await;
+        // Each part's own message at 2 × its index, its changelog entry
+        // after it; the tombstones last.
+        let mut messages: Vec<TxnMessage<'_>> =
+            Vec::with_capacity(parts.len() * 2 + tombstones.len());
+        for part in &parts {
+            messages.push(TxnMessage {
+                topic: part.topic,
+                key: &part.key,
+                payload: Some(part.body()),
+                headers: &part.headers,
+            });
+            messages.push(TxnMessage {
+                topic: TxnTopic::State,
+                key: &part.state_key,
+                payload: part.state_value.as_deref(),
+                headers: &[],
+            });
+        }
+        messages.extend(tombstones.iter().map(|key| TxnMessage {
+            topic: TxnTopic::State,
+            key,
+            payload: None,
+            headers: &[],
+        }));
+        let outcome = publisher.transaction(&messages, TXN_TIMEOUT).await;
         let mut results: Vec<Option<Result<DeliveryReceipt, PublishError>>> =
             outcome.results.into_iter().map(Some).collect();
         let mut own_result = |index: usize| results.get_mut(index).and_then(Option::take);
         if outcome.committed {
             let delivered: Vec<Delivered> = parts
                 .into_iter()
-                .map(|part| Delivered {
-                    result: own_result(part.message).unwrap_or(Ok(DeliveryReceipt {
+                .enumerate()
+                .map(|(index, part)| Delivered {
+                    result: own_result(2 * index).unwrap_or(Ok(DeliveryReceipt {
                         partition: -1,
                         offset: -1,
                     })),
+                    size: part.body().len(),
                     sent: part.sent,
-                    size: part.size,
                     elapsed: started.elapsed(),
                     ack: part.ack,
                 })
@@ -2334,12 +2353,13 @@ async fn publish_transactions(
             error = %reason,
             "transaction aborted; its stories are offered again"
         );
-        for part in parts {
-            match (part.sent, own_result(part.message)) {
+        for (index, part) in parts.into_iter().enumerate() {
+            let size = part.body().len();
+            match (part.sent, own_result(2 * index)) {
                 (sent @ Sent::Record { .. }, Some(Err(err))) => {
                     let delivered = Delivered {
                         sent,
-                        size: part.size,
+                        size,
                         elapsed: started.elapsed(),
                         result: Err(err),
                         ack: part.ack,

@@ -32,17 +32,17 @@ pub enum TxnTopic {
     State,
 }
 
-/// One message of a transaction.
-#[derive(Debug, Clone)]
-pub struct TxnMessage {
+/// One message of a transaction, borrowing what it sends.
+#[derive(Debug, Clone, Copy)]
+pub struct TxnMessage<'a> {
     /// Its topic.
     pub topic: TxnTopic,
     /// Its key.
-    pub key: String,
+    pub key: &'a str,
     /// Its value; `None` is a tombstone (compaction removes the key).
-    pub payload: Option<Vec<u8>>,
+    pub payload: Option<&'a [u8]>,
     /// Its headers.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: &'a [(&'static str, String)],
 }
 
 /// What became of a transaction.
@@ -78,7 +78,7 @@ impl Publisher {
 
     /// Sends `messages` in one transaction and commits it, or aborts it
     /// when any message failed. Waits at most `timeout` for the commit.
-    pub async fn transaction(&self, messages: Vec<TxnMessage>, timeout: Duration) -> TxnOutcome {
+    pub async fn transaction(&self, messages: &[TxnMessage<'_>], timeout: Duration) -> TxnOutcome {
         let txn_error = |source: KafkaError| PublishError::Transaction {
             topic: self.config.topic.clone(),
             source,
@@ -94,18 +94,18 @@ impl Publisher {
         }
         let mut pending = Vec::with_capacity(messages.len());
         let mut refused = false;
-        for message in &messages {
+        for message in messages {
             let topic = self.txn_topic(message.topic);
             let sent = loop {
                 let mut headers = OwnedHeaders::new_with_capacity(message.headers.len());
-                for (name, value) in &message.headers {
+                for (name, value) in message.headers {
                     headers = headers.insert(Header {
                         key: name,
                         value: Some(value.as_bytes()),
                     });
                 }
-                let mut record = FutureRecord::to(topic).key(&message.key).headers(headers);
-                if let Some(payload) = &message.payload {
+                let mut record = FutureRecord::to(topic).key(message.key).headers(headers);
+                if let Some(payload) = message.payload {
                     record = record.payload(payload);
                 }
                 match self.producer.send_result(record) {
@@ -116,7 +116,7 @@ impl Publisher {
                     Err((source, _)) => {
                         break Err(PublishError::Enqueue {
                             topic: topic.to_owned(),
-                            key: message.key.clone(),
+                            key: message.key.to_owned(),
                             source,
                         });
                     }
@@ -126,7 +126,7 @@ impl Publisher {
             pending.push(sent.map(|future| crate::PendingDelivery {
                 future,
                 topic: topic.to_owned(),
-                key: message.key.clone(),
+                key: message.key.to_owned(),
             }));
         }
         let producer = self.producer.clone();

@@ -27,7 +27,7 @@
 //! Text is UTF-8 when it is valid UTF-8, and Windows-1252 (a superset of
 //! Latin-1) otherwise, per message.
 
-use wirefeed_model::{FeedFormat, ItemKind, RawItem};
+use wirefeed_model::{FeedFormat, RawItem};
 
 use super::WireItem;
 use super::dom::collapse;
@@ -377,13 +377,6 @@ fn finish(item: &mut WireItem, mut paragraphs: Vec<String>, after: &str) {
         item.title = item.meta.slugline.clone();
     }
     item.paragraphs = paragraphs;
-    item.meta.kind = ItemKind::Article;
-    item.meta.reference.get_or_insert_with(String::new);
-    if item.meta.reference.as_deref() == Some("") {
-        item.meta.reference = None;
-    }
-    item.meta.release_at = None;
-    item.meta.keywords = Vec::new();
     item.meta.taglines = trailer(after).into_iter().collect();
 }
 

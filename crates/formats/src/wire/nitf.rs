@@ -18,7 +18,6 @@ pub(crate) fn item(root: &Element) -> Result<WireItem, String> {
         .ok_or("the NITF document has no <body>")?;
     let mut item = WireItem::default();
     let head = root.child("head");
-    item.meta.kind = ItemKind::Article;
     let docdata = head.and_then(|head| head.child("docdata"));
     if let Some(docdata) = docdata {
         item.guid = docdata
