@@ -7,17 +7,21 @@
 //! section. Then the values are validated as the daemon does (URLs,
 //! durations, ranges, the rule pack, secrets), the shared sections once
 //! and each feed on its own; environment overrides apply as they would.
+//! Files of feeds named in `[include] feeds` are checked the same way, and
+//! their problems name their own file.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use crate::config::{ConfigError, FeedSection, FileConfig};
+use crate::config::{ConfigError, FeedOrigin, FeedSection, FileConfig, parse_feed_file};
 
 /// One problem: where and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The file: the configuration, or a file of feeds it includes.
+    pub file: PathBuf,
     /// 1-based line, when known.
     pub line: Option<usize>,
     /// The dotted key (`kafka.compression`, `feeds[2].url`).
@@ -35,6 +39,12 @@ struct Chunk<'a> {
     text: &'a str,
 }
 
+/// A file read for the check, split into its chunks.
+struct Sheet<'a> {
+    path: &'a Path,
+    chunks: Vec<Chunk<'a>>,
+}
+
 const SECTIONS: &[&str] = &[
     "state",
     "kafka",
@@ -44,11 +54,13 @@ const SECTIONS: &[&str] = &[
     "pages",
     "dedup",
     "health",
+    "log",
+    "include",
     "feed_defaults",
 ];
 
 /// Checks the configuration at `path` (with `vars` as the environment)
-/// and returns every problem found.
+/// and the files of feeds it includes, and returns every problem found.
 pub fn check(
     path: &Path,
     vars: impl IntoIterator<Item = (String, String)>,
@@ -57,18 +69,69 @@ pub fn check(
         path: path.to_owned(),
         source,
     })?;
-    let chunks = split(&text);
-    let mut problems = structural(&chunks);
+    let main = Sheet {
+        path,
+        chunks: split(&text),
+    };
+    let mut problems = structural(&main, false);
     if !problems.is_empty() {
         return Ok(problems);
     }
-    let config = match FileConfig::parse_with_env(&text, path, vars) {
+    let mut config = match FileConfig::parse_with_env(&text, path, vars) {
         Ok(config) => config,
         Err(err) => {
-            problems.push(from_error(&err, &chunks));
+            problems.push(from_error(&err, &[main]));
             return Ok(problems);
         }
     };
+
+    // The included files of feeds: each read and checked on its own.
+    let files = config.included_files(path).unwrap_or_else(|err| {
+        problems.push(from_error(&err, std::slice::from_ref(&main)));
+        Vec::new()
+    });
+    let mut texts: Vec<(PathBuf, String)> = Vec::with_capacity(files.len());
+    for file in files {
+        match std::fs::read_to_string(&file) {
+            Ok(text) => texts.push((file, text)),
+            Err(err) => problems.push(Problem {
+                file: file.clone(),
+                line: None,
+                key: String::new(),
+                message: format!("cannot read included file of feeds: {err}"),
+            }),
+        }
+    }
+    let mut sheets = vec![main];
+    let mut origins: Vec<FeedOrigin> = (0..config.feeds.len())
+        .map(|index| FeedOrigin {
+            file: path.to_owned(),
+            index,
+        })
+        .collect();
+    for (file, text) in &texts {
+        let sheet = Sheet {
+            path: file,
+            chunks: split(text),
+        };
+        let found = structural(&sheet, true);
+        if found.is_empty() {
+            match parse_feed_file(text, file) {
+                Ok(feeds) => {
+                    origins.extend((0..feeds.len()).map(|index| FeedOrigin {
+                        file: file.clone(),
+                        index,
+                    }));
+                    config.feeds.extend(feeds);
+                }
+                Err(err) => problems.push(from_error(&err, std::slice::from_ref(&sheet))),
+            }
+        }
+        problems.extend(found);
+        sheets.push(sheet);
+    }
+    config.feed_origins = origins;
+
     // Each section on defaults for the rest, so a mistake in one section
     // does not hide one in another.
     let minimal = FileConfig::parse("[kafka]\ntopic = \"wirefeed-check\"\n", path)?;
@@ -106,6 +169,10 @@ pub fn check(
             ..minimal.clone()
         },
         FileConfig {
+            log: config.log.clone(),
+            ..minimal.clone()
+        },
+        FileConfig {
             feed_defaults: config.feed_defaults.clone(),
             ..minimal.clone()
         },
@@ -114,14 +181,14 @@ pub fn check(
     let mut http_ok = true;
     for (index, section) in alone.into_iter().enumerate() {
         if let Err(err) = section.validate_and_build(path) {
-            problems.push(from_error(&err, &chunks));
+            problems.push(from_error(&err, &sheets));
             http_ok &= index != 2;
-            defaults_ok &= index != 8;
+            defaults_ok &= index != 9;
         }
     }
     // Each feed alone, on the file's feed defaults and HTTP settings when
     // those are valid (built-in defaults otherwise), so every bad feed is
-    // reported.
+    // reported, in the file it was written in.
     let minimal = FileConfig {
         feed_defaults: if defaults_ok {
             config.feed_defaults.clone()
@@ -135,35 +202,52 @@ pub fn check(
         },
         ..minimal
     };
-    let config = FileConfig {
-        feeds: config.feeds,
-        ..minimal.clone()
-    };
-    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ids: BTreeMap<String, FeedOrigin> = BTreeMap::new();
     for (index, feed) in config.feeds.iter().enumerate() {
-        if let Some(first) = ids.insert(feed.id.trim().to_owned(), index) {
+        let origin = config.feed_origin(path, index);
+        let key = format!("feeds[{}].id", origin.index);
+        if let Some(first) = ids.get(feed.id.trim()) {
+            let place = if first.file == origin.file {
+                String::new()
+            } else {
+                format!(" in {}", first.file.display())
+            };
             problems.push(Problem {
-                line: line_of(&chunks, &format!("feeds[{index}].id")),
-                key: format!("feeds[{index}].id"),
-                message: format!("duplicate feed id {} (also feeds[{first}])", feed.id),
+                line: line_of(&sheets, &origin.file, &key),
+                file: origin.file.clone(),
+                key,
+                message: format!(
+                    "duplicate feed id {} (also feeds[{}]{place})",
+                    feed.id, first.index
+                ),
             });
+        } else {
+            ids.insert(feed.id.trim().to_owned(), origin.clone());
         }
         let alone = FileConfig {
             feeds: vec![feed.clone()],
+            feed_origins: vec![origin],
             ..minimal.clone()
         };
         if let Err(err) = alone.validate_and_build(path) {
-            let mut problem = from_error(&err, &chunks);
-            problem.key = problem
-                .key
-                .replacen("feeds[0]", &format!("feeds[{index}]"), 1);
-            problem.line = line_of(&chunks, &problem.key).or(problem.line);
+            let problem = from_error(&err, &sheets);
             if !problems.contains(&problem) {
                 problems.push(problem);
             }
         }
     }
-    problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
+    problems.sort_by(|a, b| {
+        (
+            a.file.as_path() != path,
+            &a.file,
+            a.line.unwrap_or(usize::MAX),
+        )
+            .cmp(&(
+                b.file.as_path() != path,
+                &b.file,
+                b.line.unwrap_or(usize::MAX),
+            ))
+    });
     problems.dedup();
     Ok(problems)
 }
@@ -226,10 +310,11 @@ fn split(text: &str) -> Vec<Chunk<'_>> {
     chunks
 }
 
-/// Syntax, unknown keys and wrong types, section by section.
-fn structural(chunks: &[Chunk<'_>]) -> Vec<Problem> {
+/// Syntax, unknown keys and wrong types, section by section. An included
+/// file of feeds (`feeds_only`) may hold nothing but `[[feeds]]` tables.
+fn structural(sheet: &Sheet<'_>, feeds_only: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for chunk in chunks {
+    for chunk in &sheet.chunks {
         let result = match chunk.name.as_str() {
             "" => parse_as::<BTreeMap<String, toml::Value>>(chunk.text).and_then(|root| match root
                 .keys()
@@ -242,6 +327,13 @@ fn structural(chunks: &[Chunk<'_>]) -> Vec<Problem> {
                 None => Ok(()),
             }),
             "feeds" => parse_as::<BTreeMap<String, Vec<FeedSection>>>(chunk.text).map(drop),
+            other if feeds_only => Err(Located {
+                offset: Some(0),
+                message: format!(
+                    "[{other}] does not belong in an included file of feeds: \
+                     it holds [[feeds]] tables only"
+                ),
+            }),
             "state" => section::<crate::config::StateSection>(chunk.text),
             "kafka" => section::<crate::config::KafkaSection>(chunk.text),
             "http" => section::<crate::config::HttpSection>(chunk.text),
@@ -250,6 +342,8 @@ fn structural(chunks: &[Chunk<'_>]) -> Vec<Problem> {
             "pages" => section::<crate::config::PagesSection>(chunk.text),
             "dedup" => section::<crate::config::DedupSection>(chunk.text),
             "health" => section::<crate::config::HealthSection>(chunk.text),
+            "log" => section::<crate::config::LogSection>(chunk.text),
+            "include" => section::<crate::config::IncludeSection>(chunk.text),
             "feed_defaults" => section::<crate::config::FeedDefaults>(chunk.text),
             other => Err(Located {
                 offset: Some(0),
@@ -278,6 +372,7 @@ fn structural(chunks: &[Chunk<'_>]) -> Vec<Problem> {
                 key = format!("{key}.{written}");
             }
             problems.push(Problem {
+                file: sheet.path.to_owned(),
                 line: line_in_chunk.map(|line| chunk.first_line + line),
                 key,
                 message: located.message,
@@ -303,35 +398,42 @@ fn section<T: DeserializeOwned>(text: &str) -> Result<(), Located> {
     parse_as::<BTreeMap<String, T>>(text).map(drop)
 }
 
-/// A problem from a validation error, placed on the line of its key.
-fn from_error(err: &ConfigError, chunks: &[Chunk<'_>]) -> Problem {
+/// A problem from a validation error, placed in its file on the line of
+/// its key.
+fn from_error(err: &ConfigError, sheets: &[Sheet<'_>]) -> Problem {
+    let main = sheets.first().map_or(Path::new(""), |sheet| sheet.path);
     match err {
-        ConfigError::Invalid { key, message, .. } => Problem {
-            line: line_of(chunks, key),
+        ConfigError::Invalid { path, key, message } => Problem {
+            file: path.clone(),
+            line: line_of(sheets, path, key),
             key: key.clone(),
             message: message.clone(),
         },
         ConfigError::Read { path, source } => Problem {
-            line: line_of(chunks, "cleaning.rules"),
+            file: main.to_owned(),
+            line: line_of(sheets, main, "cleaning.rules"),
             key: "cleaning.rules".to_owned(),
             message: format!("cannot read rule pack {}: {source}", path.display()),
         },
         ConfigError::Rules { source } => Problem {
-            line: line_of(chunks, "cleaning.rules"),
+            file: main.to_owned(),
+            line: line_of(sheets, main, "cleaning.rules"),
             key: "cleaning.rules".to_owned(),
             message: source.to_string(),
         },
-        other => Problem {
+        ConfigError::Parse { path, message } => Problem {
+            file: path.clone(),
             line: None,
             key: String::new(),
-            message: other.to_string(),
+            message: message.clone(),
         },
     }
 }
 
-/// The line a dotted key is written on (`kafka.compression`,
+/// The line a dotted key is written on in `file` (`kafka.compression`,
 /// `feeds[2].url`, `pages.allow_addresses[0]`), else its section's header.
-fn line_of(chunks: &[Chunk<'_>], key: &str) -> Option<usize> {
+fn line_of(sheets: &[Sheet<'_>], file: &Path, key: &str) -> Option<usize> {
+    let chunks = &sheets.iter().find(|sheet| sheet.path == file)?.chunks;
     let (section, feed, rest) = match key.strip_prefix("feeds[") {
         Some(after) => {
             let (index, rest) = after.split_once("].")?;

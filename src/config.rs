@@ -4,7 +4,7 @@
 //! Every option is documented in `config/wirefeed.toml`; the `default_*`
 //! functions here are the single source of the defaults it lists.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,9 +49,81 @@ pub struct FileConfig {
     /// Defaults applied to every feed.
     #[serde(default)]
     pub feed_defaults: FeedDefaults,
-    /// The feeds.
+    /// Logging.
+    #[serde(default)]
+    pub log: LogSection,
+    /// Files holding more feeds.
+    #[serde(default)]
+    pub include: IncludeSection,
+    /// The feeds: this file's, then those of the included files.
     #[serde(default)]
     pub feeds: Vec<FeedSection>,
+    /// Where each entry of `feeds` was written, when not in this file
+    /// (filled by [`FileConfig::load`]; empty: all in this file).
+    #[serde(skip)]
+    pub feed_origins: Vec<FeedOrigin>,
+}
+
+/// `[include]`: feeds kept in files of their own, e.g. one per provider or
+/// one per team, so a feed list can be generated or owned apart from the
+/// daemon's settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncludeSection {
+    /// Files of `[[feeds]]` tables: paths relative to the config file, the
+    /// last part of which may hold `*` and `?` wildcards
+    /// (`feeds.d/*.toml`). A plain path must exist; a pattern may match
+    /// nothing. Matches are read in name order.
+    #[serde(default)]
+    pub feeds: Vec<String>,
+}
+
+/// A file holding only `[[feeds]]` tables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedFile {
+    #[serde(default)]
+    feeds: Vec<FeedSection>,
+}
+
+/// Where a feed entry was written: its file and its index among that
+/// file's `[[feeds]]` tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedOrigin {
+    /// The file.
+    pub file: PathBuf,
+    /// 0-based index among the file's `[[feeds]]`.
+    pub index: usize,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// Level filter in `RUST_LOG` syntax (`info`, `wirefeed=debug,info`);
+    /// `RUST_LOG` wins when set.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+    /// `auto`, `json` or `pretty`; `--log-format` wins when given.
+    #[serde(default = "default_log_format")]
+    pub format: String,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        Self {
+            level: default_log_level(),
+            format: default_log_format(),
+        }
+    }
+}
+
+fn default_log_level() -> String {
+    "info".to_owned()
+}
+
+fn default_log_format() -> String {
+    "auto".to_owned()
 }
 
 /// `[state]`
@@ -86,12 +158,21 @@ pub struct HealthSection {
     /// `host:port` of the health and metrics listener; empty: none.
     #[serde(default = "default_health_listen")]
     pub listen: String,
+    /// Serve the read-only status page at `/` (and `/status`).
+    #[serde(default = "default_true")]
+    pub status_page: bool,
+    /// Label feed metrics with `feed_id` (one series per feed and
+    /// outcome); off: one series for all feeds.
+    #[serde(default = "default_true")]
+    pub per_feed_metrics: bool,
 }
 
 impl Default for HealthSection {
     fn default() -> Self {
         Self {
             listen: default_health_listen(),
+            status_page: true,
+            per_feed_metrics: true,
         }
     }
 }
@@ -663,6 +744,10 @@ pub struct Settings {
     pub retention: Duration,
     /// Where `/healthz`, `/readyz` and `/metrics` are served, if anywhere.
     pub health_listen: Option<std::net::SocketAddr>,
+    /// Whether the listener serves the status page.
+    pub status_page: bool,
+    /// Whether feed metrics carry a `feed_id` label.
+    pub per_feed_metrics: bool,
     /// Near-duplicate detection.
     pub dedup: DedupSection,
     /// Fault injection for the daemon's own tests; never set from a config
@@ -758,7 +843,91 @@ impl FileConfig {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse_with_env(&text, path, std::env::vars())
+        let mut config = Self::parse_with_env(&text, path, std::env::vars())?;
+        config.load_included_feeds(path)?;
+        Ok(config)
+    }
+
+    /// The files `[include] feeds` names, in order: each entry's matches
+    /// sorted by name. A plain path that does not exist is an error, as is
+    /// a folder of patterns that cannot be read.
+    pub fn included_files(&self, path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let mut files = Vec::new();
+        for (index, entry) in self.include.feeds.iter().enumerate() {
+            let invalid = |message: String| ConfigError::Invalid {
+                path: path.to_owned(),
+                key: format!("include.feeds[{index}]"),
+                message,
+            };
+            let full = resolve(base_dir, Path::new(entry.trim()));
+            let name = full
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !name.contains(['*', '?']) {
+                if !full.is_file() {
+                    return Err(invalid(format!("{} is not a file", full.display())));
+                }
+                files.push(full);
+                continue;
+            }
+            let dir = full.parent().unwrap_or(Path::new("."));
+            let listing = std::fs::read_dir(dir)
+                .map_err(|err| invalid(format!("cannot read folder {}: {err}", dir.display())))?;
+            let mut matched: Vec<PathBuf> = listing
+                .filter_map(Result::ok)
+                .filter(|item| {
+                    wildcard_match(&name, &item.file_name().to_string_lossy())
+                        && item.path().is_file()
+                })
+                .map(|item| item.path())
+                .collect();
+            matched.sort();
+            files.extend(matched);
+        }
+        files.dedup();
+        Ok(files)
+    }
+
+    /// Reads the feeds of the files `[include] feeds` names and appends
+    /// them to `feeds`, remembering where each was written.
+    pub fn load_included_feeds(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let files = self.included_files(path)?;
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut origins: Vec<FeedOrigin> = (0..self.feeds.len())
+            .map(|index| FeedOrigin {
+                file: path.to_owned(),
+                index,
+            })
+            .collect();
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Read {
+                path: file.clone(),
+                source,
+            })?;
+            let feeds = parse_feed_file(&text, &file)?;
+            origins.extend((0..feeds.len()).map(|index| FeedOrigin {
+                file: file.clone(),
+                index,
+            }));
+            self.feeds.extend(feeds);
+        }
+        self.feed_origins = origins;
+        Ok(())
+    }
+
+    /// Where `feeds[index]` was written.
+    pub fn feed_origin(&self, path: &Path, index: usize) -> FeedOrigin {
+        self.feed_origins
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| FeedOrigin {
+                file: path.to_owned(),
+                index,
+            })
     }
 
     /// Parses `text`, then overrides its values from `vars`:
@@ -886,6 +1055,18 @@ impl FileConfig {
                 )
             })?),
         };
+        if !matches!(self.log.format.as_str(), "auto" | "json" | "pretty") {
+            return Err(invalid("log.format", "must be auto, json or pretty"));
+        }
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(invalid(
+                "log.level",
+                &format!(
+                    "{} is not a level filter (e.g. \"info\" or \"wirefeed=debug,info\"): {err}",
+                    self.log.level
+                ),
+            ));
+        }
         if self.state.retention_days == 0 {
             return Err(invalid("state.retention_days", "must be at least 1"));
         }
@@ -987,10 +1168,19 @@ impl FileConfig {
                 "must be greater than 0",
             ));
         }
-        let mut seen = HashSet::new();
+        let mut seen: HashMap<String, FeedOrigin> = HashMap::new();
         let mut feeds = Vec::with_capacity(self.feeds.len());
         for (index, feed) in self.feeds.iter().enumerate() {
-            let key = |field: &str| format!("feeds[{index}].{field}");
+            // A feed from an included file is reported in that file, under
+            // its index there, and its paths resolve against that file.
+            let origin = self.feed_origin(path, index);
+            let base_dir = origin.file.parent().unwrap_or(Path::new("."));
+            let key = |field: &str| format!("feeds[{}].{field}", origin.index);
+            let invalid = |key: &str, message: &str| ConfigError::Invalid {
+                path: origin.file.clone(),
+                key: key.to_owned(),
+                message: message.to_owned(),
+            };
             let id = feed.id.trim();
             if id.is_empty()
                 || !id
@@ -1002,9 +1192,21 @@ impl FileConfig {
                     "must be non-empty letters, digits, '-', '_' or '.'",
                 ));
             }
-            if !seen.insert(id.to_owned()) {
-                return Err(invalid(&key("id"), &format!("duplicate feed id {id}")));
+            if let Some(first) = seen.get(id) {
+                let place = if first.file == origin.file {
+                    String::new()
+                } else {
+                    format!(" in {}", first.file.display())
+                };
+                return Err(invalid(
+                    &key("id"),
+                    &format!(
+                        "duplicate feed id {id} (also feeds[{}]{place})",
+                        first.index
+                    ),
+                ));
             }
+            seen.insert(id.to_owned(), origin.clone());
             let (url, spool) = match (&feed.url, &feed.spool) {
                 (Some(url), None) => (
                     feed_url(url, base_dir).map_err(|message| invalid(&key("url"), &message))?,
@@ -1141,6 +1343,8 @@ impl FileConfig {
             feeds,
             retention: Duration::from_secs(self.state.retention_days * 86_400),
             health_listen,
+            status_page: self.health.status_page,
+            per_feed_metrics: self.health.per_feed_metrics,
             dedup: self.dedup,
             fault_probe: None,
         })
@@ -1247,6 +1451,46 @@ pub fn feed_url(value: &str, base_dir: &Path) -> Result<Url, String> {
             .join(path)
     };
     Url::from_file_path(&absolute).map_err(|()| format!("{value} is not a valid path"))
+}
+
+/// Parses an included file of `[[feeds]]` tables.
+pub fn parse_feed_file(text: &str, path: &Path) -> Result<Vec<FeedSection>, ConfigError> {
+    toml::from_str::<FeedFile>(text)
+        .map(|file| file.feeds)
+        .map_err(|err| ConfigError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim().replace('\n', " "),
+        })
+}
+
+/// Whether `name` matches `pattern`, where `*` stands for any run of
+/// characters and `?` for one.
+fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let name: Vec<char> = name.chars().collect();
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((star_p, star_n)) => {
+                    p = star_p + 1;
+                    n = star_n + 1;
+                    star = Some((star_p, star_n + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]
@@ -1478,5 +1722,125 @@ mod tests {
             let file = feed.url.to_file_path().unwrap();
             assert!(file.exists(), "sample feed {} is missing", file.display());
         }
+    }
+
+    #[test]
+    fn wildcards_match_file_names() {
+        assert!(wildcard_match("*.toml", "reuters.toml"));
+        assert!(wildcard_match("feeds-??.toml", "feeds-de.toml"));
+        assert!(wildcard_match("*", "anything"));
+        assert!(wildcard_match("a*b*c", "aXXbYYc"));
+        assert!(!wildcard_match("*.toml", "reuters.toml.bak"));
+        assert!(!wildcard_match("feeds-??.toml", "feeds-d.toml"));
+        assert!(!wildcard_match("a*b*c", "aXXbYY"));
+    }
+
+    #[test]
+    fn feeds_in_included_files_resolve_and_are_named_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("wirefeed.toml");
+        std::fs::create_dir_all(dir.path().join("feeds.d/samples")).unwrap();
+        std::fs::write(
+            &config,
+            "[include]\nfeeds = [\"feeds.d/*.toml\", \"extra.toml\"]\n\n\
+             [kafka]\ntopic = \"articles\"\n\n\
+             [[feeds]]\nid = \"main\"\nurl = \"https://wire.example.com/main.rss\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("feeds.d/b-reuters.toml"),
+            "[[feeds]]\nid = \"reuters-world\"\nurl = \"samples/world.xml\"\nprovider = \"Reuters\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("feeds.d/a-ap.toml"),
+            "[[feeds]]\nid = \"ap-top\"\nurl = \"https://ap.example.com/top.rss\"\n\n\
+             [[feeds]]\nid = \"ap-world\"\nurl = \"https://ap.example.com/world.rss\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("feeds.d/notes.txt"), "not a feed file").unwrap();
+        std::fs::write(dir.path().join("extra.toml"), "").unwrap();
+
+        let settings = Settings::load(&config).unwrap();
+        let ids: Vec<&str> = settings.feeds.iter().map(|feed| feed.id.as_str()).collect();
+        assert_eq!(ids, ["main", "ap-top", "ap-world", "reuters-world"]);
+        // A relative path resolves against the file it is written in.
+        assert_eq!(
+            settings.feeds[3].url.to_file_path().unwrap(),
+            dir.path().join("feeds.d/samples/world.xml")
+        );
+
+        // A bad value is reported in its own file, under its index there.
+        let reuters = dir.path().join("feeds.d/b-reuters.toml");
+        std::fs::write(
+            &reuters,
+            "[[feeds]]\nid = \"reuters-world\"\nurl = \"ftp://reuters.example.com/world\"\n",
+        )
+        .unwrap();
+        match Settings::load(&config).unwrap_err() {
+            ConfigError::Invalid { path, key, message } => {
+                assert_eq!(path, reuters);
+                assert_eq!(key, "feeds[0].url");
+                assert!(message.contains("unsupported scheme ftp"), "{message}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+
+        // The same id in two files names both.
+        std::fs::write(
+            &reuters,
+            "[[feeds]]\nid = \"ap-world\"\nurl = \"https://reuters.example.com/world\"\n",
+        )
+        .unwrap();
+        let err = Settings::load(&config).unwrap_err().to_string();
+        assert!(err.contains("b-reuters.toml: feeds[0].id"), "{err}");
+        assert!(
+            err.contains("duplicate feed id ap-world (also feeds[1] in"),
+            "{err}"
+        );
+        assert!(err.contains("a-ap.toml"), "{err}");
+
+        // Other sections do not belong in a file of feeds.
+        std::fs::write(&reuters, "[kafka]\ntopic = \"other\"\n").unwrap();
+        let err = Settings::load(&config).unwrap_err().to_string();
+        assert!(err.contains("b-reuters.toml"), "{err}");
+        assert!(err.contains("unknown field `kafka`"), "{err}");
+
+        // A plain path must exist; a pattern may match nothing.
+        std::fs::remove_file(dir.path().join("extra.toml")).unwrap();
+        std::fs::remove_file(&reuters).unwrap();
+        match Settings::load(&config).unwrap_err() {
+            ConfigError::Invalid { key, message, .. } => {
+                assert_eq!(key, "include.feeds[1]");
+                assert!(message.contains("extra.toml is not a file"), "{message}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+        std::fs::write(
+            &config,
+            "[include]\nfeeds = [\"nowhere/*.toml\"]\n\n[kafka]\ntopic = \"articles\"\n",
+        )
+        .unwrap();
+        match Settings::load(&config) {
+            Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "include.feeds[0]"),
+            other => panic!("a folder that does not exist is an error: {other:?}"),
+        }
+        std::fs::create_dir(dir.path().join("nowhere")).unwrap();
+        assert!(Settings::load(&config).unwrap().feeds.is_empty());
+    }
+
+    #[test]
+    fn log_settings_are_checked() {
+        let path = Path::new("w.toml");
+        let text = "[kafka]\ntopic = \"a\"\n[log]\nformat = \"xml\"\n";
+        let err = FileConfig::parse(text, path)
+            .unwrap()
+            .validate_and_build(path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("log.format: must be auto, json or pretty"),
+            "{err}"
+        );
     }
 }

@@ -7,14 +7,17 @@
 //!   not ready; a daemon waiting out a broker outage is alive but not
 //!   ready.
 //! - `GET /metrics`: every metric in the Prometheus text format.
+//! - `GET /` (or `/status`): the read-only status page (see
+//!   [`crate::status`]), unless `[health] status_page` turns it off; its
+//!   stylesheet and optional script at `/status.css` and `/status.js`.
 //!
 //! Requests are tiny and answered at once (`Connection: close`); a client
 //! that sends nothing within five seconds, or a request head over 8 KiB, is
 //! dropped.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -24,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::metrics;
+use crate::status::StatusBoard;
 
 /// What readiness is made of.
 #[derive(Debug, Default)]
@@ -133,8 +137,14 @@ pub async fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
     })
 }
 
-/// Serves probes and scrapes until `stop` is cancelled.
-pub async fn serve(listener: TcpListener, health: std::sync::Arc<Health>, stop: CancellationToken) {
+/// Serves probes, scrapes and the status page (when `status` is given)
+/// until `stop` is cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    health: Arc<Health>,
+    status: Option<Arc<StatusBoard>>,
+    stop: CancellationToken,
+) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -143,8 +153,9 @@ pub async fn serve(listener: TcpListener, health: std::sync::Arc<Health>, stop: 
         match accepted {
             Ok((stream, _)) => {
                 let health = health.clone();
+                let status = status.clone();
                 tokio::spawn(async move {
-                    if let Err(err) = answer(stream, &health).await {
+                    if let Err(err) = answer(stream, &health, status.as_deref()).await {
                         debug!(error = %err, "health request dropped");
                     }
                 });
@@ -160,7 +171,15 @@ pub async fn serve(listener: TcpListener, health: std::sync::Arc<Health>, stop: 
 /// Largest request head read.
 const MAX_HEAD: usize = 8 * 1024;
 
-async fn answer(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
+/// The page's policy: its own stylesheet and script, nothing else.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+                           base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+async fn answer(
+    mut stream: TcpStream,
+    health: &Health,
+    status: Option<&StatusBoard>,
+) -> std::io::Result<()> {
     let mut head = Vec::with_capacity(512);
     let mut buffer = [0u8; 1024];
     let read = async {
@@ -180,17 +199,14 @@ async fn answer(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or_default();
     let path = parts.next().unwrap_or("/").split('?').next().unwrap_or("/");
-    let (status, content_type, body) = match (method, path) {
-        ("GET" | "HEAD", "/healthz") => (200, "text/plain; charset=utf-8", "ok\n".to_owned()),
-        ("GET" | "HEAD", "/readyz") => match health.readiness() {
-            Ok(()) => (200, "text/plain; charset=utf-8", "ready\n".to_owned()),
-            Err(reasons) => (
-                503,
-                "text/plain; charset=utf-8",
-                format!("not ready: {}\n", reasons.join(", ")),
-            ),
+    let text = "text/plain; charset=utf-8";
+    let (code, content_type, body) = match (method, path, status) {
+        ("GET" | "HEAD", "/healthz", _) => (200, text, "ok\n".to_owned()),
+        ("GET" | "HEAD", "/readyz", _) => match health.readiness() {
+            Ok(()) => (200, text, "ready\n".to_owned()),
+            Err(reasons) => (503, text, format!("not ready: {}\n", reasons.join(", "))),
         },
-        ("GET" | "HEAD", "/metrics") => (
+        ("GET" | "HEAD", "/metrics", _) => (
             200,
             "text/plain; version=0.0.4; charset=utf-8",
             METRICS
@@ -198,21 +214,36 @@ async fn answer(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
                 .map(PrometheusHandle::render)
                 .unwrap_or_default(),
         ),
-        ("GET" | "HEAD", _) => (404, "text/plain; charset=utf-8", "not found\n".to_owned()),
-        _ => (
-            405,
-            "text/plain; charset=utf-8",
-            "method not allowed\n".to_owned(),
+        ("GET" | "HEAD", "/" | "/status", Some(board)) => {
+            (200, "text/html; charset=utf-8", board.render(health))
+        }
+        ("GET" | "HEAD", "/status.css", Some(_)) => (
+            200,
+            "text/css; charset=utf-8",
+            crate::status::STYLESHEET.to_owned(),
         ),
+        ("GET" | "HEAD", "/status.js", Some(_)) => (
+            200,
+            "text/javascript; charset=utf-8",
+            crate::status::SCRIPT.to_owned(),
+        ),
+        ("GET" | "HEAD", _, _) => (404, text, "not found\n".to_owned()),
+        _ => (405, text, "method not allowed\n".to_owned()),
     };
-    let reason = match status {
+    let reason = match code {
         200 => "OK",
         404 => "Not Found",
         405 => "Method Not Allowed",
         _ => "Service Unavailable",
     };
+    let policy = if content_type.starts_with("text/html") {
+        format!("Content-Security-Policy: {PAGE_POLICY}\r\n")
+    } else {
+        String::new()
+    };
     let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n{policy}Connection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;

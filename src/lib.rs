@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod process;
 pub mod schedule;
 pub mod shutdown;
+pub mod status;
 
 pub use config::Settings;
 pub use pipeline::{RunMode, RunSummary, run};

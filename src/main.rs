@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
-use wirefeed::config::{FileConfig, HttpSection};
+use wirefeed::config::{FileConfig, HttpSection, LogSection};
 use wirefeed::process::{DocumentContext, document_to_record, item_to_record};
 use wirefeed::{RunMode, Settings};
 use wirefeed_extract::Cleaner;
@@ -24,9 +24,10 @@ use wirefeed_sources::{FetchOutcome, Fetcher, Validators};
 #[derive(Debug, Parser)]
 #[command(name = "wirefeed", version)]
 struct Cli {
-    /// Log format: human-readable on a terminal, JSON otherwise, unless set.
-    #[arg(long, value_enum, default_value_t = LogFormat::Auto, global = true)]
-    log_format: LogFormat,
+    /// Log format: human-readable on a terminal, JSON otherwise, unless set
+    /// here or in the configuration's [log] format.
+    #[arg(long, value_enum, global = true)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -159,7 +160,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // The daemon logs as its configuration says ([log]); a flag or
+    // RUST_LOG wins. A configuration that cannot be read is reported by
+    // the command itself.
+    let log = match &cli.command {
+        Command::Run { config, .. } | Command::Check { config } => {
+            FileConfig::load(config).map(|file| file.log).ok()
+        }
+        _ => None,
+    };
+    init_logging(cli.log_format, log.as_ref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -212,8 +222,16 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+fn init_logging(flag: Option<LogFormat>, config: Option<&LogSection>) {
+    let level = config.map_or("info", |log| log.level.as_str());
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let format = flag.unwrap_or(match config.map(|log| log.format.as_str()) {
+        Some("json") => LogFormat::Json,
+        Some("pretty") => LogFormat::Pretty,
+        _ => LogFormat::Auto,
+    });
     let json = match format {
         LogFormat::Auto => !std::io::stderr().is_terminal(),
         LogFormat::Json => true,
@@ -223,10 +241,13 @@ fn init_logging(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if json {
+        // Each line carries the fields of the spans it was logged in (the
+        // feed being polled, the article being processed) under "span".
         builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
+            .with_span_list(false)
             .init();
     } else {
         builder.init();
@@ -565,12 +586,12 @@ fn collect_txt_files(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()>
 
 fn check(config: &Path) -> anyhow::Result<ExitCode> {
     let problems = wirefeed::check::check(config, std::env::vars())?;
-    let name = config.display();
     if problems.is_empty() {
-        println!("{name}: OK");
+        println!("{}: OK", config.display());
         return Ok(ExitCode::SUCCESS);
     }
     for problem in &problems {
+        let name = problem.file.display();
         let line = problem
             .line
             .map(|line| format!("{line}:"))

@@ -51,6 +51,7 @@ use crate::health::Health;
 use crate::metrics::{self, Stage};
 use crate::process::{DocumentContext, normalize_item, page_wanted};
 use crate::schedule::{Jitter, ScheduleConfig, adapt_interval, next_delay, skip_forward};
+use crate::status::{Outcome, StatusBoard, Totals};
 
 /// How the daemon runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +136,18 @@ impl Stats {
             },
             1,
         );
+    }
+
+    fn totals(&self) -> Totals {
+        Totals {
+            items: self.items.load(Ordering::Relaxed),
+            published: self.published.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
+            polls_ok: self.polls_ok.load(Ordering::Relaxed),
+            polls_failed: self.polls_failed.load(Ordering::Relaxed),
+        }
     }
 
     fn summary(&self, drained: bool) -> RunSummary {
@@ -418,14 +431,21 @@ pub async fn run(
     reload: Option<mpsc::Receiver<Settings>>,
 ) -> anyhow::Result<RunSummary> {
     let health = Arc::new(Health::default());
+    let board = Arc::new(StatusBoard::new(settings.schedule.unhealthy_after));
+    metrics::set_per_feed(settings.per_feed_metrics);
     let listener_stop = CancellationToken::new();
     if let Some(address) = settings.health_listen {
         let listener = crate::health::bind(address).await?;
         let bound = listener.local_addr().unwrap_or(address);
-        info!(address = %bound, "health and metrics listener on http://{bound}/ (healthz, readyz, metrics)");
+        if settings.status_page {
+            info!(address = %bound, "health and metrics listener on http://{bound}/ (status page, healthz, readyz, metrics)");
+        } else {
+            info!(address = %bound, "health and metrics listener on http://{bound}/ (healthz, readyz, metrics)");
+        }
         tokio::spawn(crate::health::serve(
             listener,
             health.clone(),
+            settings.status_page.then(|| board.clone()),
             listener_stop.clone(),
         ));
     }
@@ -499,8 +519,15 @@ pub async fn run(
             .context("cannot start exactly-once delivery")?;
         restore_from_changelog(publisher.clone(), state.clone(), settings.startup_timeout).await?;
     }
-    let fetcher = Fetcher::new(settings.http.clone())?;
+    let fetcher =
+        Fetcher::new(settings.http.clone())?.with_observer(Arc::new(metrics::HttpMetrics));
     let stats = Arc::new(Stats::default());
+    let sampler = tokio::spawn(sample_pipeline(
+        board.clone(),
+        stats.clone(),
+        state.clone(),
+        shutdown.clone(),
+    ));
     let versions = Arc::new(Versions {
         state: state.clone(),
         pending: Mutex::new(HashMap::new()),
@@ -580,6 +607,7 @@ pub async fn run(
         state: state.clone(),
         work_tx,
         stats: stats.clone(),
+        board: board.clone(),
         shutdown: shutdown.clone(),
     };
     let mut running = pollers.start(&settings);
@@ -625,6 +653,7 @@ pub async fn run(
     };
     broker_watch.abort();
     sweeper.abort();
+    sampler.abort();
     let flushed = publisher.flush(Duration::from_secs(5)).await;
     if !drained || !flushed {
         warn!(
@@ -784,6 +813,7 @@ struct Pollers {
     state: Arc<StateStore>,
     work_tx: mpsc::Sender<WorkItem>,
     stats: Arc<Stats>,
+    board: Arc<StatusBoard>,
     shutdown: CancellationToken,
 }
 
@@ -798,6 +828,14 @@ impl Pollers {
     fn start(&self, settings: &Settings) -> RunningPollers {
         let stop = self.shutdown.child_token();
         let mut tasks = JoinSet::new();
+        let ids: Vec<String> = settings
+            .feeds
+            .iter()
+            .map(|feed| feed.id.to_string())
+            .collect();
+        self.board
+            .set_unhealthy_after(settings.schedule.unhealthy_after);
+        self.board.retain(&ids);
         for feed in settings.feeds.iter().cloned() {
             let poller = Poller {
                 feed,
@@ -808,6 +846,7 @@ impl Pollers {
                 state: self.state.clone(),
                 work_tx: self.work_tx.clone(),
                 stats: self.stats.clone(),
+                board: self.board.clone(),
                 shutdown: stop.clone(),
             };
             match poller.feed.spool.clone() {
@@ -816,11 +855,7 @@ impl Pollers {
             };
         }
         RunningPollers {
-            feeds: settings
-                .feeds
-                .iter()
-                .map(|feed| feed.id.to_string())
-                .collect(),
+            feeds: ids,
             stop,
             tasks,
         }
@@ -848,6 +883,7 @@ struct Poller {
     state: Arc<StateStore>,
     work_tx: mpsc::Sender<WorkItem>,
     stats: Arc<Stats>,
+    board: Arc<StatusBoard>,
     shutdown: CancellationToken,
 }
 
@@ -893,6 +929,7 @@ impl Poller {
         let mut jitter = Jitter::new(feed.id.as_str());
         let stored = self.feed_state();
         let mut error_streak = stored.as_ref().map_or(0, |stored| stored.error_streak);
+        self.register(stored.as_ref());
         if mode == RunMode::Daemon {
             // A restart keeps each feed's schedule; feeds with none (new, or
             // due already) are spread over the first seconds.
@@ -953,6 +990,14 @@ impl Poller {
             );
             let delay = (due - now).to_std().unwrap_or(delay);
             self.record(before, &report, error_streak, delay, interval);
+            self.board.polled(
+                feed.id.as_str(),
+                board_outcome(&report.result),
+                error_streak,
+                chrono::Utc::now()
+                    .timestamp()
+                    .checked_add(i64::try_from(delay.as_secs()).unwrap_or(i64::MAX / 2)),
+            );
             match &report.result {
                 Ok(Some(counts)) => info!(
                     feed_id = %feed.id,
@@ -999,6 +1044,21 @@ impl Poller {
                 return;
             }
         }
+    }
+
+    /// Lists this feed on the status page.
+    fn register(&self, stored: Option<&FeedState>) {
+        let feed = &self.feed;
+        self.board.register(
+            feed.id.as_str(),
+            feed.url.as_str(),
+            &feed.provider,
+            feed.spool.is_some(),
+            feed.poll_interval.as_secs(),
+            stored.and_then(|stored| stored.last_polled_at),
+            stored.and_then(|stored| stored.next_poll_at),
+            stored.map_or(0, |stored| stored.error_streak),
+        );
     }
 
     /// Waits `delay` before the next poll; false when the poller should
@@ -1244,6 +1304,7 @@ impl Poller {
         }
         let hints = std::mem::take(&mut parsed.hints);
         metrics::items_received(parsed.format.as_str(), parsed.items.len());
+        metrics::articles("parsed", parsed.items.len());
         Stats::add(&self.stats.items, parsed.items.len() as u64);
         // An agency document names its provider; a feed's title does not.
         let agency = !matches!(
@@ -1313,6 +1374,8 @@ impl Poller {
     /// `failed/` with the reason when it cannot be read.
     async fn run_spool(self, spool: SpoolDir, mode: RunMode, max_bytes: u64) {
         let feed = &self.feed;
+        self.register(None);
+        let mut error_streak = 0;
         loop {
             let scan = spool.clone();
             let files = tokio::task::spawn_blocking(move || scan.ready_files(SPOOL_BATCH)).await;
@@ -1326,10 +1389,13 @@ impl Poller {
                 Err(_) => Vec::new(),
             };
             for file in files {
-                let Some(ok) = self.spool_file(&spool, &file, max_bytes).await else {
+                let Some(result) = self.spool_file(&spool, &file, max_bytes).await else {
                     return;
                 };
-                self.stats.count_poll(ok);
+                self.stats.count_poll(result.is_ok());
+                error_streak = if result.is_ok() { 0 } else { error_streak + 1 };
+                self.board
+                    .polled(feed.id.as_str(), board_outcome(&result), error_streak, None);
             }
             if !self.pause(mode, feed.poll_interval).await {
                 return;
@@ -1337,14 +1403,14 @@ impl Poller {
         }
     }
 
-    /// Processes one spool file; `None` on shutdown, else whether it was
-    /// read and published.
+    /// Processes one spool file; `None` on shutdown, else what became of
+    /// it.
     async fn spool_file(
         &self,
         spool: &SpoolDir,
         file: &std::path::Path,
         max_bytes: u64,
-    ) -> Option<bool> {
+    ) -> Option<Result<PollCounts, PollFailure>> {
         let feed = &self.feed;
         let file_url = Url::from_file_path(file).unwrap_or_else(|()| feed.url.clone());
         let read = std::fs::metadata(file).and_then(|metadata| {
@@ -1389,9 +1455,9 @@ impl Poller {
                         warn!(feed_id = %feed.id, file = %file.display(), error = %err, "cannot move spool file to done/")
                     }
                 }
-                true
+                Ok(Some(counts))
             }
-            Ok((ItemCounts { items, failed, .. }, _)) => {
+            Ok((counts @ ItemCounts { items, failed, .. }, _)) => {
                 warn!(
                     feed_id = %feed.id,
                     file = %file.display(),
@@ -1399,7 +1465,7 @@ impl Poller {
                     failed,
                     "not every story of the spool file was delivered; it stays for the next scan"
                 );
-                true
+                Ok(Some(counts))
             }
             Err(failure) => {
                 warn!(
@@ -1412,10 +1478,57 @@ impl Poller {
                 if let Err(err) = spool.mark_failed(file, &failure.error) {
                     warn!(feed_id = %feed.id, file = %file.display(), error = %err, "cannot move spool file to failed/");
                 }
-                false
+                Err(failure)
             }
         };
         Some(outcome)
+    }
+}
+
+/// How a poll's result reads on the status page.
+fn board_outcome(result: &Result<PollCounts, PollFailure>) -> Outcome {
+    match result {
+        Ok(Some(counts)) => Outcome::Fetched {
+            items: counts.items,
+            published: counts.published,
+            unchanged: counts.unchanged,
+            rejected: counts.rejected + counts.dead_lettered,
+            failed: counts.failed,
+        },
+        Ok(None) => Outcome::NotModified,
+        Err(failure) => Outcome::Failed {
+            stage: failure.stage,
+            error: failure.error.clone(),
+        },
+    }
+}
+
+/// Samples the pipeline's counters for the status page every few seconds,
+/// and the state store's size every minute.
+async fn sample_pipeline(
+    board: Arc<StatusBoard>,
+    stats: Arc<Stats>,
+    state: Arc<StateStore>,
+    shutdown: CancellationToken,
+) {
+    let every = Duration::from_secs(crate::status::SAMPLE_EVERY_SECS);
+    let mut round: u64 = 0;
+    loop {
+        board.sample(stats.totals());
+        if round % (60 / crate::status::SAMPLE_EVERY_SECS) == 0 {
+            let store = state.clone();
+            let size =
+                tokio::task::spawn_blocking(move || (store.story_count(), store.file_size())).await;
+            if let Ok((Ok(stories), bytes)) = size {
+                board.state_size(stories, bytes);
+                metrics::state_size(stories, bytes);
+            }
+        }
+        round += 1;
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = shutdown.cancelled() => return,
+        }
     }
 }
 
@@ -1518,71 +1631,102 @@ async fn worker(
         };
         let guid = raw.guid.clone();
         let feed_id = ctx.source.feed_id.clone();
-        let fingerprint = item_fingerprint(&feed_id, &raw);
-        let kept = raw.clone();
-        let job_ctx = ctx.clone();
-        let job_shared = shared.clone();
-        let job_fingerprint = fingerprint.clone();
-        let normalized = tokio::task::spawn_blocking(move || {
-            if job_shared
-                .versions
-                .state
-                .is_dead_item(&job_fingerprint)
-                .unwrap_or(false)
-            {
-                return None;
-            }
-            job_shared.probe("normalize", raw.guid.as_deref());
-            Some(normalize_item(raw, &job_ctx))
-        })
-        .await;
-        let article = match normalized {
-            Ok(Some(Ok(article))) => article,
-            Ok(None) => {
-                debug!(feed_id = %feed_id, guid = ?guid, "item was dead-lettered before; skipped");
-                metrics::item_unchanged();
-                Stats::add(&shared.stats.unchanged, 1);
-                let _ = ack.send(ItemOutcome::Unchanged);
-                continue;
-            }
-            Ok(Some(Err(err))) => {
-                metrics::error(Stage::Normalize, err.error_type());
-                warn!(feed_id = %feed_id, guid = ?guid, error = %err, "item rejected");
-                Stats::add(&shared.stats.rejected, 1);
-                let _ = ack.send(ItemOutcome::Rejected);
-                continue;
-            }
-            Err(err) => {
-                let error = panic_text(err);
-                metrics::error(Stage::Normalize, "panic");
-                error!(feed_id = %feed_id, guid = ?guid, error = %error, "item normalization panicked; sending it to the dead-letter topic");
-                let letter = panicked_item("normalize", &feed_id, &shared.topic, kept, error);
-                shared.dead_letter(letter, fingerprint, ack).await;
-                continue;
-            }
-        };
-        let job = Finish {
-            article,
-            raw: kept,
-            fingerprint,
-            ctx,
-            ack,
-            shared: shared.clone(),
-        };
-        match page_wanted(&job.article, &job.ctx) {
-            Some(url) => {
-                let Ok(slot) = shared.pages.slots.clone().acquire_owned().await else {
-                    return;
-                };
-                let pages = shared.pages.clone();
-                tokio::spawn(async move {
+        // Everything logged about this item, here and on the blocking pool,
+        // carries its feed, guid and (once normalized) story id.
+        let span = info_span!(
+            "article",
+            feed_id = %feed_id,
+            guid = guid.as_deref().unwrap_or_default(),
+            article_id = tracing::field::Empty,
+        );
+        process_item(raw, ctx, ack, guid, feed_id, &shared)
+            .instrument(span)
+            .await;
+    }
+}
+
+/// Normalizes one item and sends it on its way (see [`worker`]).
+async fn process_item(
+    raw: RawItem,
+    ctx: Arc<DocumentContext>,
+    ack: oneshot::Sender<ItemOutcome>,
+    guid: Option<String>,
+    feed_id: wirefeed_model::FeedId,
+    shared: &Arc<WorkerShared>,
+) {
+    let fingerprint = item_fingerprint(&feed_id, &raw);
+    let kept = raw.clone();
+    let job_ctx = ctx.clone();
+    let job_shared = shared.clone();
+    let job_fingerprint = fingerprint.clone();
+    let job_span = tracing::Span::current();
+    let normalized = tokio::task::spawn_blocking(move || {
+        let _entered = job_span.enter();
+        if job_shared
+            .versions
+            .state
+            .is_dead_item(&job_fingerprint)
+            .unwrap_or(false)
+        {
+            return None;
+        }
+        job_shared.probe("normalize", raw.guid.as_deref());
+        Some(normalize_item(raw, &job_ctx))
+    })
+    .await;
+    let article = match normalized {
+        Ok(Some(Ok(article))) => {
+            metrics::articles("normalized", 1);
+            tracing::Span::current().record("article_id", tracing::field::display(&article.id));
+            article
+        }
+        Ok(None) => {
+            debug!(feed_id = %feed_id, guid = ?guid, "item was dead-lettered before; skipped");
+            metrics::item_unchanged();
+            Stats::add(&shared.stats.unchanged, 1);
+            let _ = ack.send(ItemOutcome::Unchanged);
+            return;
+        }
+        Ok(Some(Err(err))) => {
+            metrics::error(Stage::Normalize, err.error_type());
+            warn!(feed_id = %feed_id, guid = ?guid, error = %err, "item rejected");
+            Stats::add(&shared.stats.rejected, 1);
+            let _ = ack.send(ItemOutcome::Rejected);
+            return;
+        }
+        Err(err) => {
+            let error = panic_text(err);
+            metrics::error(Stage::Normalize, "panic");
+            error!(feed_id = %feed_id, guid = ?guid, error = %error, "item normalization panicked; sending it to the dead-letter topic");
+            let letter = panicked_item("normalize", &feed_id, &shared.topic, kept, error);
+            shared.dead_letter(letter, fingerprint, ack).await;
+            return;
+        }
+    };
+    let job = Finish {
+        article,
+        raw: kept,
+        fingerprint,
+        ctx,
+        ack,
+        shared: shared.clone(),
+    };
+    match page_wanted(&job.article, &job.ctx) {
+        Some(url) => {
+            let Ok(slot) = shared.pages.slots.clone().acquire_owned().await else {
+                return;
+            };
+            let pages = shared.pages.clone();
+            tokio::spawn(
+                async move {
                     let page = pages.fetch(&job.ctx.source.feed_id, url).await;
                     drop(slot);
                     job.run(page).await;
-                });
-            }
-            None => job.run(PageInput::None).await,
+                }
+                .instrument(tracing::Span::current()),
+            );
         }
+        None => job.run(PageInput::None).await,
     }
 }
 
@@ -1611,7 +1755,9 @@ impl Finish {
         let guid = article.guid.clone();
         let feed_id = ctx.source.feed_id.clone();
         let job_shared = shared.clone();
+        let job_span = tracing::Span::current();
         let decided = tokio::task::spawn_blocking(move || {
+            let _entered = job_span.enter();
             let guid = article.guid.clone();
             job_shared.probe("enrich", guid.as_deref());
             let probe = |step: &str| job_shared.probe(step, guid.as_deref());
@@ -1620,6 +1766,12 @@ impl Finish {
             Ok::<_, StateError>(matches!(decision, Decision::Publish).then_some(record))
         })
         .await;
+        if let Ok(Ok(versioned)) = &decided {
+            metrics::articles("extracted", 1);
+            if versioned.is_some() {
+                metrics::articles("versioned", 1);
+            }
+        }
         let outcome = match decided {
             Ok(Ok(Some(record))) => {
                 metrics::removed_lines(&record.removed);

@@ -339,3 +339,75 @@ fn check_reports_every_problem_with_its_line_and_key() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+#[test]
+fn check_reports_problems_in_included_files_of_feeds_with_their_own_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wirefeed.toml");
+    std::fs::create_dir(dir.path().join("feeds.d")).unwrap();
+    std::fs::write(
+        &config,
+        "[include]\nfeeds = [\"feeds.d/*.toml\"]\n\n\
+         [kafka]\ntopic = \"articles\"\n\n\
+         [[feeds]]\nid = \"ap-top\"\nurl = \"https://ap.example.com/top.rss\"\n",
+    )
+    .unwrap();
+    let agencies = dir.path().join("feeds.d/agencies.toml");
+    std::fs::write(
+        &agencies,
+        "# Agency feeds, owned by the wire desk.\n\n\
+         [[feeds]]\nid = \"reuters-world\"\nurl = \"https://reuters.example.com/world.xml\"\n\n\
+         [[feeds]]\nid = \"afp-fr\"\nurl = \"gopher://afp.example.com/fr\"\n\n\
+         [[feeds]]\nid = \"ap-top\"\nurl = \"https://ap.example.com/top-again.rss\"\n",
+    )
+    .unwrap();
+    let sports = dir.path().join("feeds.d/sports.toml");
+    std::fs::write(
+        &sports,
+        "[[feeds]]\nid = \"scores\"\nurl = \"https://sports.example.com/scores.rss\"\npoll_every = 30\n",
+    )
+    .unwrap();
+
+    let output = wirefeed(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&output.stdout);
+    let main = config.display().to_string();
+    for expected in [
+        format!(
+            "{}:9: feeds[1].url: unsupported scheme gopher",
+            agencies.display()
+        ),
+        format!(
+            "{}:12: feeds[2].id: duplicate feed id ap-top (also feeds[0] in {main})",
+            agencies.display()
+        ),
+        format!(
+            "{}:4: feeds[0].poll_every: unknown field `poll_every`",
+            sports.display()
+        ),
+        "3 problem(s)".to_owned(),
+    ] {
+        assert!(report.contains(&expected), "no {expected:?} in\n{report}");
+    }
+
+    // Fixed, the whole set is valid and the daemon's loader agrees.
+    std::fs::write(
+        &agencies,
+        "[[feeds]]\nid = \"reuters-world\"\nurl = \"https://reuters.example.com/world.xml\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &sports,
+        "[[feeds]]\nid = \"scores\"\nurl = \"https://sports.example.com/scores.rss\"\n",
+    )
+    .unwrap();
+    let output = wirefeed(&["check", "--config", config.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let settings = wirefeed::Settings::load(&config).unwrap();
+    let ids: Vec<&str> = settings.feeds.iter().map(|feed| feed.id.as_str()).collect();
+    assert_eq!(ids, ["ap-top", "reuters-world", "scores"]);
+}

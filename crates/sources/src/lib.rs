@@ -294,6 +294,37 @@ impl FetchError {
     }
 }
 
+/// What an HTTP request was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// A feed document (or agency document) poll.
+    Feed,
+    /// An article page fetched for its full text.
+    Page,
+}
+
+impl RequestKind {
+    /// Returns the bounded label for metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Feed => "feed",
+            RequestKind::Page => "page",
+        }
+    }
+}
+
+/// Told of every HTTP exchange a [`Fetcher`] makes: each response
+/// (every hop of a redirect chain, a `304` as much as a `200`) and each
+/// request that got none. The binary counts them in its metrics; this
+/// crate keeps no metrics of its own.
+pub trait HttpObserver: Send + Sync {
+    /// A response arrived with `status`.
+    fn response(&self, kind: RequestKind, status: u16);
+    /// A request got no response (connect error, timeout, refused
+    /// address, …); `error_type` is [`FetchError::error_type`].
+    fn no_response(&self, kind: RequestKind, error_type: &'static str);
+}
+
 /// Why the client could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("failed to build the HTTP client: {0}")]
@@ -302,7 +333,7 @@ pub struct ClientError(#[source] reqwest::Error);
 /// Fetches feed documents over HTTP(S) and from local files.
 ///
 /// Cheap to clone; clones share one connection pool.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     config: HttpConfig,
@@ -314,6 +345,16 @@ pub struct Fetcher {
     /// The client for article pages: names resolve through the guard.
     page_client: reqwest::Client,
     guard: Arc<AddressGuard>,
+    observer: Option<Arc<dyn HttpObserver>>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("config", &self.config)
+            .field("observed", &self.observer.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Fetcher {
@@ -330,7 +371,30 @@ impl Fetcher {
             proxied: Arc::new(Mutex::new(HashMap::new())),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent.max(1))),
             config,
+            observer: None,
         })
+    }
+
+    /// Returns this fetcher reporting every HTTP exchange to `observer`.
+    #[must_use]
+    pub fn with_observer(mut self, observer: Arc<dyn HttpObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn observe(&self, page: bool, result: Result<u16, &FetchError>) {
+        let Some(observer) = &self.observer else {
+            return;
+        };
+        let kind = if page {
+            RequestKind::Page
+        } else {
+            RequestKind::Feed
+        };
+        match result {
+            Ok(status) => observer.response(kind, status),
+            Err(err) => observer.no_response(kind, err.error_type()),
+        }
     }
 
     /// The client for a feed: the shared one, or one through its proxy.
@@ -464,11 +528,15 @@ impl Fetcher {
         let chain = self.fetch_chain(feed_id, url, validators, access, page);
         match tokio::time::timeout(self.config.timeout, chain).await {
             Ok(result) => result,
-            Err(_elapsed) => Err(FetchError::Timeout {
-                feed_id: feed_id.clone(),
-                url: url.clone(),
-                timeout: self.config.timeout,
-            }),
+            Err(_elapsed) => {
+                let err = FetchError::Timeout {
+                    feed_id: feed_id.clone(),
+                    url: url.clone(),
+                    timeout: self.config.timeout,
+                };
+                self.observe(page, Err(&err));
+                Err(err)
+            }
         }
     }
 
@@ -500,8 +568,9 @@ impl Fetcher {
         let mut moved_to: Option<Url> = None;
         let mut all_permanent = true;
         let response = loop {
-            if page {
-                self.check_literal(feed_id, &current)?;
+            if page && let Err(err) = self.check_literal(feed_id, &current) {
+                self.observe(page, Err(&err));
+                return Err(err);
             }
             let mut request = client.get(current.clone());
             if current.origin() == url.origin() {
@@ -522,8 +591,16 @@ impl Fetcher {
             if let Some(last_modified) = &validators.last_modified {
                 request = request.header(IF_MODIFIED_SINCE, last_modified);
             }
-            let response = request.send().await.map_err(classify)?;
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(source) => {
+                    let err = classify(source);
+                    self.observe(page, Err(&err));
+                    return Err(err);
+                }
+            };
             let status = response.status();
+            self.observe(page, Ok(status.as_u16()));
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 break response;
             }
