@@ -631,6 +631,7 @@ pub async fn run(
         }
     }
     running.wait().await;
+    let queued_items = pollers.work_tx.max_capacity() - pollers.work_tx.capacity();
     drop(pollers);
 
     let drain = async {
@@ -640,8 +641,12 @@ pub async fn run(
         }
     };
     let drained = if shutdown.is_cancelled() {
+        // What the drain has to do: items waiting for a worker and records
+        // awaiting their delivery report.
         info!(
             deadline_secs = settings.shutdown_timeout.as_secs(),
+            queued_items,
+            in_flight = publisher.in_flight(),
             "draining queued records"
         );
         tokio::time::timeout(settings.shutdown_timeout, drain)

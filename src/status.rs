@@ -427,7 +427,8 @@ impl StatusBoard {
                     failed,
                 } => {
                     let mut text = format!(
-                        "fetched: {items} items, {published} published, {unchanged} unchanged"
+                        "fetched: {items} item{}, {published} published, {unchanged} unchanged",
+                        if *items == 1 { "" } else { "s" }
                     );
                     if *rejected > 0 {
                         let _ = write!(text, ", {rejected} rejected");

@@ -12,29 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::util::{
-    Daemon, FeedServer, OwnBroker, Route, http_get, read_committed_until_idle, read_topic_on,
-    require_broker, topic_record_count_on, value,
+    Daemon, FeedServer, OwnBroker, Route, briefs_rss, http_get, read_committed_until_idle,
+    read_topic_on, require_broker, topic_record_count_on, value, wire_brief,
 };
-
-/// Short wire briefs, one template per desk; `{n}` makes each unique.
-const BRIEFS: &[(&str, &str)] = &[
-    (
-        "Port of Halden reports {n} container arrivals in the week",
-        "The Port of Halden said on Wednesday that {n} container ships had berthed in the seven days to Sunday, as congestion at the southern terminals eased after the strike ended. Dock managers said average waiting time at anchor had fallen to under a day.",
-    ),
-    (
-        "Regional court adjourns fraud trial to day {n}",
-        "A regional court adjourned the trial of three former directors of a collapsed builders' merchant until day {n} of the hearing, after the defence asked for more time to review bank records disclosed by prosecutors last week.",
-    ),
-    (
-        "Wheat futures close at {n} cents a bushel",
-        "Wheat futures settled at {n} cents a bushel in Chicago on Tuesday, traders said, as forecasts of rain over the northern plains eased fears for the spring crop. Corn and soybeans ended the session little changed.",
-    ),
-    (
-        "Storm leaves {n} households without power on the coast",
-        "About {n} households along the coast were still without electricity on Tuesday evening, the grid operator said, after gusts brought down lines across two counties. Crews from neighbouring regions have been called in to help.",
-    ),
-];
 
 /// A feed that gains one story every `every` until stopped; keeps every
 /// story, so a story can only go missing through the daemon.
@@ -54,8 +34,8 @@ impl GrowingFeed {
             let mut items = String::new();
             let mut n = 0;
             while !thread_stop.load(Ordering::SeqCst) {
-                items.insert_str(0, &brief(n));
-                server.set(&path, Route::feed(rss(&items)));
+                items.insert_str(0, &wire_brief(n));
+                server.set(&path, Route::feed(briefs_rss(&items)));
                 n += 1;
                 thread_added.store(n, Ordering::SeqCst);
                 std::thread::sleep(every);
@@ -76,29 +56,6 @@ impl GrowingFeed {
         }
         self.added.load(Ordering::SeqCst)
     }
-}
-
-fn brief(n: usize) -> String {
-    let (title, body) = BRIEFS[n % BRIEFS.len()];
-    let fill = |text: &str| text.replace("{n}", &(1_000 + n * 7).to_string());
-    format!(
-        "<item>\n<title>{}</title>\n<link>https://wire.example.com/briefs/{n}</link>\n\
-         <guid isPermaLink=\"false\">urn:wire:brief:{n}</guid>\n\
-         <pubDate>Wed, 25 Nov 2026 08:{:02}:{:02} GMT</pubDate>\n\
-         <description>{}</description>\n</item>\n",
-        fill(title),
-        n / 60 % 60,
-        n % 60,
-        fill(body)
-    )
-}
-
-fn rss(items: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\n\
-         <title>Wire briefs</title><link>https://wire.example.com/briefs</link>\n\
-         <description>Briefs</description>\n{items}</channel></rss>\n"
-    )
 }
 
 /// xorshift64*: reproducible random kill points from a printed seed.

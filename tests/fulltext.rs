@@ -233,6 +233,15 @@ async fn a_page_on_a_forbidden_address_is_refused_and_the_item_still_published()
     let records = read_topic(&daemon.topic).await;
     assert_eq!(records.len(), 2, "{stderr}");
     for record in records.iter().map(value) {
+        // The warning was logged in the article's span: its feed, guid and
+        // story id.
+        let refusal = refusals
+            .iter()
+            .find(|line| line["span"]["guid"] == record["guid"])
+            .unwrap_or_else(|| panic!("no refusal logged for {}: {stderr}", record["guid"]));
+        assert_eq!(refusal["span"]["name"], "article", "{refusal}");
+        assert_eq!(refusal["span"]["feed_id"], "teasers", "{refusal}");
+        assert_eq!(refusal["span"]["article_id"], record["id"], "{refusal}");
         assert_valid_record(&record);
         assert_eq!(record["enrichment"]["body_source"], "feed");
         assert_eq!(record["enrichment"]["page"]["outcome"], "refused");

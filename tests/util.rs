@@ -703,3 +703,48 @@ impl Drop for OwnBroker {
             .status();
     }
 }
+
+/// Short wire briefs, one template per desk; `{n}` makes each unique.
+const BRIEFS: &[(&str, &str)] = &[
+    (
+        "Port of Halden reports {n} container arrivals in the week",
+        "The Port of Halden said on Wednesday that {n} container ships had berthed in the seven days to Sunday, as congestion at the southern terminals eased after the strike ended. Dock managers said average waiting time at anchor had fallen to under a day.",
+    ),
+    (
+        "Regional court adjourns fraud trial to day {n}",
+        "A regional court adjourned the trial of three former directors of a collapsed builders' merchant until day {n} of the hearing, after the defence asked for more time to review bank records disclosed by prosecutors last week.",
+    ),
+    (
+        "Wheat futures close at {n} cents a bushel",
+        "Wheat futures settled at {n} cents a bushel in Chicago on Tuesday, traders said, as forecasts of rain over the northern plains eased fears for the spring crop. Corn and soybeans ended the session little changed.",
+    ),
+    (
+        "Storm leaves {n} households without power on the coast",
+        "About {n} households along the coast were still without electricity on Tuesday evening, the grid operator said, after gusts brought down lines across two counties. Crews from neighbouring regions have been called in to help.",
+    ),
+];
+
+/// Wire brief number `n` as an RSS item: unique guid, title and body.
+pub fn wire_brief(n: usize) -> String {
+    let (title, body) = BRIEFS[n % BRIEFS.len()];
+    let fill = |text: &str| text.replace("{n}", &(1_000 + n * 7).to_string());
+    format!(
+        "<item>\n<title>{}</title>\n<link>https://wire.example.com/briefs/{n}</link>\n\
+         <guid isPermaLink=\"false\">urn:wire:brief:{n}</guid>\n\
+         <pubDate>Wed, 25 Nov 2026 08:{:02}:{:02} GMT</pubDate>\n\
+         <description>{}</description>\n</item>\n",
+        fill(title),
+        n / 60 % 60,
+        n % 60,
+        fill(body)
+    )
+}
+
+/// An RSS feed of `items` (from [`wire_brief`]).
+pub fn briefs_rss(items: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\n\
+         <title>Wire briefs</title><link>https://wire.example.com/briefs</link>\n\
+         <description>Briefs</description>\n{items}</channel></rss>\n"
+    )
+}
