@@ -298,3 +298,80 @@ fn systemd_unit_matches_the_code() {
         assert!(!value(hardening).is_empty(), "{hardening} is set");
     }
 }
+
+/// Every `wirefeed_…` metric name a rule expression uses, with the
+/// recording rules' own names left out.
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(start) = rest.find("wirefeed_") {
+        // A recording rule's name (`wirefeed:…`) or a label value is not a
+        // metric; names start at a word boundary.
+        let boundary = rest[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '"'));
+        let end = rest[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(rest.len(), |end| start + end);
+        if boundary {
+            names.push(rest[start..end].to_owned());
+        }
+        rest = &rest[end..];
+    }
+    names
+}
+
+#[test]
+fn prometheus_rules_use_metrics_the_daemon_exports() {
+    let metrics_source = read("src/metrics.rs");
+    let defined: Vec<String> = metrics_source
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix('"'))
+        .chain(metrics_source.lines().filter_map(|line| {
+            line.trim()
+                .strip_prefix("pub const ")
+                .and_then(|rest| rest.split_once("= \""))
+                .map(|(_, name)| name)
+        }))
+        .filter_map(|text| text.split('"').next())
+        .filter(|name| name.starts_with("wirefeed_"))
+        .map(str::to_owned)
+        .collect();
+    assert!(defined.len() > 20, "{defined:?}");
+    // Histograms are scraped as _bucket, _sum and _count series.
+    let known = |name: &str| {
+        defined.iter().any(|metric| {
+            name == metric
+                || ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .any(|suffix| name.strip_suffix(suffix) == Some(metric.as_str()))
+        })
+    };
+    let docs = yaml("deploy/prometheus/wirefeed-rules.yml");
+    let groups = docs[0]["groups"].as_vec().expect("groups");
+    let mut rules = 0;
+    let mut alerts = 0;
+    for group in groups {
+        for rule in group["rules"].as_vec().expect("rules") {
+            rules += 1;
+            let expr = rule["expr"].as_str().expect("expr");
+            let names = metric_names(expr);
+            assert!(!names.is_empty(), "{expr} names no wirefeed metric");
+            for name in names {
+                assert!(known(&name), "{name} (in {expr}) is not a wirefeed metric");
+            }
+            if let Some(alert) = rule["alert"].as_str() {
+                alerts += 1;
+                assert!(alert.starts_with("Wirefeed"), "{alert}");
+                assert!(rule["annotations"]["summary"].as_str().is_some(), "{alert}");
+            } else {
+                let record = rule["record"].as_str().expect("record or alert");
+                assert!(record.starts_with("wirefeed:"), "{record}");
+            }
+        }
+    }
+    assert!(rules >= 8 && alerts >= 4, "{rules} rules, {alerts} alerts");
+    // A misspelt name is caught.
+    assert!(!known("wirefeed_feed_pols_total"));
+}

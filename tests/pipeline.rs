@@ -286,6 +286,13 @@ async fn daemon_polls_until_sigterm_then_exits_cleanly() {
         "wirefeed_items_received_total{format=\"rss\"} 1",
         "wirefeed_kafka_delivery_duration_seconds_bucket",
         "wirefeed_queue_depth{queue=\"work\"}",
+        "wirefeed_http_responses_total{kind=\"feed\",status_class=\"2xx\"} 1",
+        "wirefeed_http_responses_total{kind=\"feed\",status_class=\"3xx\"}",
+        "wirefeed_articles_total{stage=\"parsed\"}",
+        "wirefeed_articles_total{stage=\"published\"} 1",
+        "wirefeed_feeds{health=\"healthy\"} 1",
+        "wirefeed_feed_error_streak{feed_id=\"cnn-wire\"} 0",
+        "wirefeed_feed_last_success_timestamp_seconds{feed_id=\"cnn-wire\"}",
     ] {
         assert!(metrics.contains(expected), "no {expected} in\n{metrics}");
     }

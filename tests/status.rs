@@ -171,7 +171,7 @@ async fn the_status_page_shows_every_feed_in_a_browser_with_and_without_javascri
 }
 
 #[tokio::test]
-async fn the_status_page_can_be_turned_off() {
+async fn the_status_page_and_per_feed_metrics_can_be_turned_off() {
     require_broker();
     let server = FeedServer::start();
     server.set("/cnn.rss", Route::feed(cnn_rss("cnn-no-status", None)));
@@ -181,10 +181,21 @@ async fn the_status_page_can_be_turned_off() {
         300,
         "startup_spread_secs = 0",
     );
-    daemon.edit_config("[health]\n", "[health]\nstatus_page = false\n");
+    daemon.edit_config(
+        "[health]\n",
+        "[health]\nstatus_page = false\nper_feed_metrics = false\n",
+    );
     let running = daemon.spawn();
     let health = running.health_address().await;
+    running.wait_for_log("\"feed polled\"").await;
     assert_eq!(http_get(&health, "/").0, 404);
+    // Feed metrics are one series for all feeds.
+    let (_, metrics) = http_get(&health, "/metrics");
+    assert!(
+        metrics.contains("wirefeed_feed_polls_total{outcome=\"fetched\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("feed_id="), "{metrics}");
     assert_eq!(http_get(&health, "/status.js").0, 404);
     assert_eq!(http_get(&health, "/healthz").0, 200);
     let (code, log) = running.stop();
