@@ -48,7 +48,11 @@ fn board() -> StatusBoard {
                 failed: 0,
             }
         };
-        let streak = if n % 10 == 0 { u32::try_from(n % 7).unwrap_or(1) + 1 } else { 0 };
+        let streak = if n % 10 == 0 {
+            u32::try_from(n % 7).unwrap_or(1) + 1
+        } else {
+            0
+        };
         board.polled(&id, outcome, streak, Some(now + 300));
     }
     board.sample(Totals {

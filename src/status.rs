@@ -600,26 +600,17 @@ mod tests {
             0,
             Some(Utc::now().timestamp() + 300),
         );
-        for _ in 0..3 {
+        for streak in 1..=4 {
             board.polled(
                 "bad<feed>",
                 Outcome::Failed {
                     stage: "fetch",
                     error: "HTTP 503 <html>".to_owned(),
                 },
-                1,
+                streak,
                 None,
             );
         }
-        board.polled(
-            "bad<feed>",
-            Outcome::Failed {
-                stage: "fetch",
-                error: "HTTP 503 <html>".to_owned(),
-            },
-            4,
-            None,
-        );
         let health = Health::default();
         let page = board.render(&health);
         assert!(page.contains("fetched: 12 items, 3 published, 9 unchanged"));

@@ -288,6 +288,20 @@ impl Daemon {
     }
 }
 
+impl Daemon {
+    /// Runs `wirefeed run --once` and fails the test unless it exits 0.
+    pub fn run_once_ok(&self) -> Output {
+        let output = self.run_once();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+}
+
 /// Runs the wirefeed binary with JSON logs.
 pub fn wirefeed(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wirefeed"))

@@ -32,16 +32,6 @@ fn write_config(daemon: &Daemon, feeds: &[(&str, &str, &str)], dedup: &str) {
     std::fs::write(daemon.config_path(), config).unwrap();
 }
 
-fn run_ok(daemon: &Daemon) {
-    let output = daemon.run_once();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 #[tokio::test]
 async fn a_correction_under_a_new_guid_is_the_next_version_of_the_story() {
     require_broker();
@@ -53,7 +43,7 @@ async fn a_correction_under_a_new_guid_is_the_next_version_of_the_story() {
     );
     let daemon = Daemon::new("versions-reissue", &[]);
     write_config(&daemon, &[("cnn", &server.url("/cnn.rss"), "CNN Wire")], "");
-    run_ok(&daemon);
+    daemon.run_once_ok();
 
     // The desk re-issues the story with a correction and a new guid.
     server.set(
@@ -64,7 +54,7 @@ async fn a_correction_under_a_new_guid_is_the_next_version_of_the_story() {
             Some(("told reporters on Thursday", "told reporters on Friday")),
         )),
     );
-    run_ok(&daemon);
+    daemon.run_once_ok();
     let records: Vec<Value> = read_topic(&daemon.topic).await.iter().map(value).collect();
     assert_eq!(records.len(), 2);
     let (first, second) = if records[0]["version"] == 1 {
@@ -98,7 +88,7 @@ async fn a_correction_under_a_new_guid_is_the_next_version_of_the_story() {
         "/cnn.rss",
         Route::feed(format!("{}{items}{}", &feed[..start], &feed[end..])),
     );
-    run_ok(&daemon);
+    daemon.run_once_ok();
     let records: Vec<Value> = read_topic(&daemon.topic).await.iter().map(value).collect();
     let fronts: Vec<&Value> = records
         .iter()
@@ -125,13 +115,13 @@ async fn a_story_carried_by_two_feeds_is_published_once_per_version() {
         ],
         "",
     );
-    run_ok(&daemon);
+    daemon.run_once_ok();
     assert_eq!(topic_record_count(&daemon.topic), 1);
 
     let edit = Some(("told reporters on Thursday", "told reporters on Friday"));
     server.set("/top.rss", Route::feed(cnn_rss("cnn-putin-nato", edit)));
     server.set("/world.rss", Route::feed(cnn_rss("cnn-putin-nato", edit)));
-    run_ok(&daemon);
+    daemon.run_once_ok();
     let records: Vec<Value> = read_topic(&daemon.topic).await.iter().map(value).collect();
     let mut versions: Vec<u64> = records
         .iter()
@@ -166,7 +156,7 @@ async fn the_same_wire_story_from_another_outlet_is_marked_or_withheld() {
     );
     let daemon = Daemon::new("versions-near-duplicates", &[]);
     write_config(&daemon, &[("cnn", &server.url("/cnn.rss"), "CNN Wire")], "");
-    run_ok(&daemon);
+    daemon.run_once_ok();
     write_config(
         &daemon,
         &[
@@ -175,7 +165,7 @@ async fn the_same_wire_story_from_another_outlet_is_marked_or_withheld() {
         ],
         "",
     );
-    run_ok(&daemon);
+    daemon.run_once_ok();
     let records: Vec<Value> = read_topic(&daemon.topic).await.iter().map(value).collect();
     assert_eq!(records.len(), 2);
     let original = records
@@ -202,8 +192,8 @@ async fn the_same_wire_story_from_another_outlet_is_marked_or_withheld() {
         ],
         "publish_duplicates = false",
     );
-    run_ok(&daemon);
-    run_ok(&daemon);
+    daemon.run_once_ok();
+    daemon.run_once_ok();
     assert_eq!(topic_record_count(&daemon.topic), 2);
 }
 
@@ -256,7 +246,7 @@ async fn tail_reads_what_run_wrote_filtered_from_a_time_offset_or_group() {
         "",
     );
     let before = chrono::Utc::now() - chrono::Duration::minutes(1);
-    run_ok(&daemon);
+    daemon.run_once_ok();
     assert_eq!(topic_record_count(&daemon.topic), 2);
 
     let cnn = tail(&daemon, &["--from-beginning", "--provider", "cnn wire"]);
