@@ -26,8 +26,12 @@ wirefeed="$CARGO_TARGET_DIR/debug/wirefeed"
 
 echo "== starting the daemon (logs: data/demo-daemon.log)"
 mkdir -p data
-"$wirefeed" --log-format pretty run --config config/wirefeed.toml 2>data/demo-daemon.log &
+# A daemon spreads its first polls over startup_spread_secs; the demo wants
+# them at once.
+WIREFEED_FEED_DEFAULTS__STARTUP_SPREAD_SECS=0 \
+    "$wirefeed" --log-format pretty run --config config/wirefeed.toml 2>data/demo-daemon.log &
 daemon=$!
+echo "== status page while it runs: http://127.0.0.1:9464/ (also /metrics, /readyz)"
 trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' EXIT
 
 echo "== records on topic $topic (stops after 20 s without a new one)"
