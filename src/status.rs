@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -109,6 +109,10 @@ pub struct StatusBoard {
     samples: Mutex<VecDeque<Sample>>,
     totals: Mutex<Totals>,
     state: Mutex<Option<(u64, u64)>>,
+    /// Polls (and spool files) recorded since start.
+    polls: AtomicU64,
+    /// Of those, polls answered `304 Not Modified`.
+    not_modified: AtomicU64,
 }
 
 impl StatusBoard {
@@ -121,6 +125,8 @@ impl StatusBoard {
             samples: Mutex::new(VecDeque::with_capacity(SAMPLES)),
             totals: Mutex::new(Totals::default()),
             state: Mutex::new(None),
+            polls: AtomicU64::new(0),
+            not_modified: AtomicU64::new(0),
         }
     }
 
@@ -196,6 +202,10 @@ impl StatusBoard {
         row.polls += 1;
         if !matches!(outcome, Outcome::Failed { .. }) {
             row.last_success_at = Some(now);
+        }
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        if outcome == Outcome::NotModified {
+            self.not_modified.fetch_add(1, Ordering::Relaxed);
         }
         if let Outcome::Fetched { published, .. } = &outcome {
             row.published += *published as u64;
@@ -367,9 +377,21 @@ impl StatusBoard {
             "<tr><th scope=\"row\">since start</th><td>{}</td><td>{}</td></tr>\n</tbody>\n</table>",
             totals.items, totals.published
         );
+        let not_modified = self.not_modified.load(Ordering::Relaxed);
+        let polls = self.polls.load(Ordering::Relaxed);
+        #[allow(clippy::cast_precision_loss)]
+        let ratio = if polls == 0 {
+            String::new()
+        } else {
+            format!(
+                " ({:.0}% of all)",
+                not_modified as f64 * 100.0 / polls as f64
+            )
+        };
         let _ = writeln!(
             page,
-            "<p>Unchanged {} · rejected {} · dead-lettered {} · polls {} ok, {} failed</p>\n</section>",
+            "<p>Unchanged {} · rejected {} · dead-lettered {} · polls {} ok, {} failed · \
+             <span id=\"not-modified\">{not_modified} not modified{ratio}</span></p>\n</section>",
             totals.unchanged,
             totals.rejected,
             totals.dead_lettered,
@@ -625,6 +647,10 @@ mod tests {
         assert!(page.contains("class=\"feed bad\""));
         assert!(page.contains("Not ready: state store not open, kafka unreachable"));
         assert!(page.contains("2 configured, 1 failing"));
+        assert!(page.contains("0 not modified (0% of all)"), "{page}");
+        board.polled("ap-top", Outcome::NotModified, 0, None);
+        let page = board.render(&health);
+        assert!(page.contains("1 not modified (17% of all)"), "{page}");
 
         board.retain(&["ap-top".to_owned()]);
         assert!(!board.render(&health).contains("bad&lt;feed&gt;"));

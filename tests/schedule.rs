@@ -208,18 +208,47 @@ async fn sighup_reloads_feeds_without_a_restart() {
     running.wait_for_log("configuration reloaded").await;
     running.wait_for_log("\"second-feed\"").await;
 
+    // Feeds in an included file come with the next reload too.
+    server.set("/third.rss", Route::feed(cnn_rss("cnn-reload-third", None)));
+    std::fs::write(
+        daemon.dir.path().join("more-feeds.toml"),
+        format!(
+            "[[feeds]]\nid = \"third-feed\"\nurl = \"{}\"\nprovider = \"CNN Wire\"\n",
+            server.url("/third.rss")
+        ),
+    )
+    .unwrap();
+    daemon.edit_config(
+        "[state]\n",
+        "[include]\nfeeds = [\"more-feeds.toml\"]\n\n[state]\n",
+    );
+    running.signal("HUP");
+    running
+        .wait_for_log_times("configuration reloaded", 2)
+        .await;
+    crate::util::eventually("the included feed's record", || {
+        topic_record_count(&daemon.topic) == 3
+    })
+    .await;
+
     let (code, log) = running.stop();
     assert_eq!(code, Some(0), "{log}");
     let reloaded: Vec<&str> = log
         .lines()
         .filter(|line| line.contains("configuration reloaded"))
         .collect();
-    assert_eq!(reloaded.len(), 1, "{log}");
+    assert_eq!(reloaded.len(), 2, "{log}");
     assert!(
         reloaded[0].contains("\"added\":1") && reloaded[0].contains("\"removed\":1"),
         "{log}"
     );
-    assert_eq!(topic_record_count(&daemon.topic), 2);
+    assert!(
+        reloaded[1].contains("\"feeds\":2")
+            && reloaded[1].contains("\"added\":1")
+            && reloaded[1].contains("\"removed\":0"),
+        "{log}"
+    );
+    assert_eq!(server.requests("/third.rss").len(), 1);
     // The first feed was polled once, before the reload; its schedule said
     // an hour, and it is no longer configured.
     assert_eq!(server.requests("/first.rss").len(), 1);
