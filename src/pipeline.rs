@@ -997,7 +997,7 @@ impl Poller {
             self.record(before, &report, error_streak, delay, interval);
             self.board.polled(
                 feed.id.as_str(),
-                board_outcome(&report.result),
+                board_outcome(&report.result, &feed.url),
                 error_streak,
                 chrono::Utc::now()
                     .timestamp()
@@ -1056,7 +1056,7 @@ impl Poller {
         let feed = &self.feed;
         self.board.register(
             feed.id.as_str(),
-            feed.url.as_str(),
+            &crate::status::display_url(&feed.url),
             &feed.provider,
             feed.spool.is_some(),
             feed.poll_interval.as_secs(),
@@ -1399,8 +1399,12 @@ impl Poller {
                 };
                 self.stats.count_poll(result.is_ok());
                 error_streak = if result.is_ok() { 0 } else { error_streak + 1 };
-                self.board
-                    .polled(feed.id.as_str(), board_outcome(&result), error_streak, None);
+                self.board.polled(
+                    feed.id.as_str(),
+                    board_outcome(&result, &feed.url),
+                    error_streak,
+                    None,
+                );
             }
             if !self.pause(mode, feed.poll_interval).await {
                 return;
@@ -1490,8 +1494,9 @@ impl Poller {
     }
 }
 
-/// How a poll's result reads on the status page.
-fn board_outcome(result: &Result<PollCounts, PollFailure>) -> Outcome {
+/// How a poll's result of the feed at `url` reads on the status page (the
+/// URL in an error shown as [`crate::status::display_url`] shows it).
+fn board_outcome(result: &Result<PollCounts, PollFailure>, url: &Url) -> Outcome {
     match result {
         Ok(Some(counts)) => Outcome::Fetched {
             items: counts.items,
@@ -1503,7 +1508,9 @@ fn board_outcome(result: &Result<PollCounts, PollFailure>) -> Outcome {
         Ok(None) => Outcome::NotModified,
         Err(failure) => Outcome::Failed {
             stage: failure.stage,
-            error: failure.error.clone(),
+            error: failure
+                .error
+                .replace(url.as_str(), &crate::status::display_url(url)),
         },
     }
 }

@@ -502,6 +502,24 @@ pub const STYLESHEET: &str = include_str!("status/status.css");
 /// The page's optional script.
 pub const SCRIPT: &str = include_str!("status/status.js");
 
+/// A feed URL as the page shows it: without a password and with the query
+/// cut to `?…`, since wire services often put API keys there and the page
+/// may be seen by more people than the config.
+pub fn display_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("redacted"));
+    }
+    let query = shown.query().is_some();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let mut text = shown.to_string();
+    if query {
+        text.push_str("?…");
+    }
+    text
+}
+
 /// `<time>` for a Unix time, with how long ago or until.
 fn when(at: Option<i64>, now: i64) -> String {
     let Some(at) = at else {
@@ -678,6 +696,22 @@ mod tests {
         assert_eq!(span, 30);
         assert!((items - 120.0).abs() < 1e-9, "{items}");
         assert!((published - 60.0).abs() < 1e-9, "{published}");
+    }
+
+    #[test]
+    fn urls_are_shown_without_secrets() {
+        let url = |text: &str| display_url(&url::Url::parse(text).unwrap());
+        assert_eq!(
+            url("https://wire.example.com/feeds/top.rss?apikey=s3cret&lang=en"),
+            "https://wire.example.com/feeds/top.rss?…"
+        );
+        let shown = url("https://desk:hunter2@wire.example.com/top.rss#x");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.starts_with("https://desk:"), "{shown}");
+        assert_eq!(
+            url("file:///srv/wire/afp.json"),
+            "file:///srv/wire/afp.json"
+        );
     }
 
     #[test]

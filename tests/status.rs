@@ -91,12 +91,14 @@ async fn the_status_page_shows_every_feed_in_a_browser_with_and_without_javascri
     require_broker();
     let server = FeedServer::start();
     server.set("/cnn.rss", Route::feed(cnn_rss("cnn-status", None)));
-    server.set("/down.rss", Route::status(503));
+    // The failing feed's key is in its query string, as some wire services
+    // want it; the page must not show it.
+    server.set("/down.rss?apikey=s3cret", Route::status(503));
     let daemon = Daemon::new("status-page", &[]);
     daemon.write_config_with(
         &[
             ("cnn-wire", &server.url("/cnn.rss")),
-            ("down-wire", &server.url("/down.rss")),
+            ("down-wire", &server.url("/down.rss?apikey=s3cret")),
         ],
         300,
         "startup_spread_secs = 0",
@@ -138,6 +140,8 @@ async fn the_status_page_shows_every_feed_in_a_browser_with_and_without_javascri
     assert!(down.contains("HTTP 503"), "{down}");
     assert!(down.contains("<td class=\"streak\">1</td>"), "{down}");
     assert!(down.contains("class=\"feed warn\""), "{down}");
+    assert!(down.contains("/down.rss?…"), "{down}");
+    assert!(!plain.contains("s3cret"), "the feed's key is shown: {down}");
     assert!(
         plain.find("data-feed=\"down-wire\"") < plain.find("data-feed=\"cnn-wire\""),
         "failing feeds come first"
