@@ -642,6 +642,17 @@ impl RunningDaemon {
     }
 }
 
+/// A daemon left running by a failing test is killed with it, so it does
+/// not poll and publish on after the test is gone.
+impl Drop for RunningDaemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Answers a GET of `path` on the daemon's health listener: status and
 /// body.
 pub fn http_get(address: &str, path: &str) -> (u16, String) {
