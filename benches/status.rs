@@ -3,15 +3,17 @@
 //!
 //! `render_5000_feeds` is what one request for `/` costs the daemon (the
 //! page is rendered on every request); `record_poll` is the bookkeeping
-//! each poll adds (a row update and the feed health gauges). Criterion
+//! each poll adds (a row update and the feed health gauges, kept
+//! incrementally). Criterion
 //! reports time per call; the page size is printed once.
 
 use std::hint::black_box;
 
 use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use wirefeed::RunSummary;
 use wirefeed::health::Health;
-use wirefeed::status::{Outcome, StatusBoard, Totals};
+use wirefeed::status::{Outcome, StatusBoard};
 
 const FEEDS: usize = 5_000;
 
@@ -55,10 +57,10 @@ fn board() -> StatusBoard {
         };
         board.polled(&id, outcome, streak, Some(now + 300));
     }
-    board.sample(Totals {
+    board.sample(RunSummary {
         items: 120_000,
         published: 9_000,
-        ..Totals::default()
+        ..RunSummary::default()
     });
     board
 }

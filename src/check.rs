@@ -207,19 +207,11 @@ pub fn check(
         let origin = config.feed_origin(path, index);
         let key = format!("feeds[{}].id", origin.index);
         if let Some(first) = ids.get(feed.id.trim()) {
-            let place = if first.file == origin.file {
-                String::new()
-            } else {
-                format!(" in {}", first.file.display())
-            };
             problems.push(Problem {
                 line: line_of(&sheets, &origin.file, &key),
                 file: origin.file.clone(),
                 key,
-                message: format!(
-                    "duplicate feed id {} (also feeds[{}]{place})",
-                    feed.id, first.index
-                ),
+                message: origin.duplicate_of(&feed.id, first),
             });
         } else {
             ids.insert(feed.id.trim().to_owned(), origin.clone());

@@ -96,6 +96,21 @@ pub struct FeedOrigin {
     pub index: usize,
 }
 
+impl FeedOrigin {
+    /// The problem of feed `id` written here when `first` already has it.
+    pub fn duplicate_of(&self, id: &str, first: &FeedOrigin) -> String {
+        let place = if first.file == self.file {
+            String::new()
+        } else {
+            format!(" in {}", first.file.display())
+        };
+        format!(
+            "duplicate feed id {id} (also feeds[{}]{place})",
+            first.index
+        )
+    }
+}
+
 /// `[log]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,26 +119,35 @@ pub struct LogSection {
     /// `RUST_LOG` wins when set.
     #[serde(default = "default_log_level")]
     pub level: String,
-    /// `auto`, `json` or `pretty`; `--log-format` wins when given.
-    #[serde(default = "default_log_format")]
-    pub format: String,
+    /// The log format; `--log-format` wins when given.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable on a terminal, JSON lines otherwise.
+    #[default]
+    Auto,
+    /// JSON lines.
+    Json,
+    /// Human-readable.
+    Pretty,
 }
 
 impl Default for LogSection {
     fn default() -> Self {
         Self {
             level: default_log_level(),
-            format: default_log_format(),
+            format: LogFormat::Auto,
         }
     }
 }
 
 fn default_log_level() -> String {
     "info".to_owned()
-}
-
-fn default_log_format() -> String {
-    "auto".to_owned()
 }
 
 /// `[state]`
@@ -1055,9 +1079,6 @@ impl FileConfig {
                 )
             })?),
         };
-        if !matches!(self.log.format.as_str(), "auto" | "json" | "pretty") {
-            return Err(invalid("log.format", "must be auto, json or pretty"));
-        }
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(invalid(
                 "log.level",
@@ -1193,18 +1214,7 @@ impl FileConfig {
                 ));
             }
             if let Some(first) = seen.get(id) {
-                let place = if first.file == origin.file {
-                    String::new()
-                } else {
-                    format!(" in {}", first.file.display())
-                };
-                return Err(invalid(
-                    &key("id"),
-                    &format!(
-                        "duplicate feed id {id} (also feeds[{}]{place})",
-                        first.index
-                    ),
-                ));
+                return Err(invalid(&key("id"), &origin.duplicate_of(id, first)));
             }
             seen.insert(id.to_owned(), origin.clone());
             let (url, spool) = match (&feed.url, &feed.spool) {
@@ -1833,13 +1843,10 @@ mod tests {
     fn log_settings_are_checked() {
         let path = Path::new("w.toml");
         let text = "[kafka]\ntopic = \"a\"\n[log]\nformat = \"xml\"\n";
-        let err = FileConfig::parse(text, path)
-            .unwrap()
-            .validate_and_build(path)
-            .unwrap_err()
-            .to_string();
+        let err = FileConfig::parse(text, path).unwrap_err().to_string();
+        assert!(err.contains("line 4"), "{err}");
         assert!(
-            err.contains("log.format: must be auto, json or pretty"),
+            err.contains("unknown variant `xml`, expected one of `auto`, `json`, `pretty`"),
             "{err}"
         );
     }

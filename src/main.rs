@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
-use wirefeed::config::{FileConfig, HttpSection, LogSection};
+use wirefeed::config::{ConfigError, FileConfig, HttpSection, LogFormat, LogSection};
 use wirefeed::process::{DocumentContext, document_to_record, item_to_record};
 use wirefeed::{RunMode, Settings};
 use wirefeed_extract::Cleaner;
@@ -30,13 +30,6 @@ struct Cli {
     log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum LogFormat {
-    Auto,
-    Json,
-    Pretty,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,16 +153,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The daemon logs as its configuration says ([log]); a flag or
-    // RUST_LOG wins. A configuration that cannot be read is reported by
-    // the command itself.
-    let log = match &cli.command {
-        Command::Run { config, .. } | Command::Check { config } => {
-            FileConfig::load(config).map(|file| file.log).ok()
-        }
+    // The daemon's configuration is read once, here: its [log] section
+    // sets up logging (a flag or RUST_LOG wins), and `run` builds its
+    // settings from it, reporting a configuration that cannot be read.
+    let loaded = match &cli.command {
+        Command::Run { config, .. } => Some(FileConfig::load(config)),
         _ => None,
     };
-    init_logging(cli.log_format, log.as_ref());
+    let log = loaded
+        .as_ref()
+        .and_then(|file| file.as_ref().ok())
+        .map(|file| &file.log);
+    init_logging(cli.log_format, log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -180,7 +175,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    match runtime.block_on(dispatch(cli.command, loaded)) {
         Ok(code) => code,
         // A closed stdout (`wirefeed fetch … | head`) is the reader's choice,
         // not a failure.
@@ -227,11 +222,7 @@ fn init_logging(flag: Option<LogFormat>, config: Option<&LogSection>) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let format = flag.unwrap_or(match config.map(|log| log.format.as_str()) {
-        Some("json") => LogFormat::Json,
-        Some("pretty") => LogFormat::Pretty,
-        _ => LogFormat::Auto,
-    });
+    let format = flag.or(config.map(|log| log.format)).unwrap_or_default();
     let json = match format {
         LogFormat::Auto => !std::io::stderr().is_terminal(),
         LogFormat::Json => true,
@@ -254,9 +245,18 @@ fn init_logging(flag: Option<LogFormat>, config: Option<&LogSection>) {
     }
 }
 
-async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+async fn dispatch(
+    command: Command,
+    loaded: Option<Result<FileConfig, ConfigError>>,
+) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { config, once } => run(config, once).await,
+        Command::Run { config, once } => {
+            let file = match loaded {
+                Some(loaded) => loaded?,
+                None => FileConfig::load(&config)?,
+            };
+            run(file.validate_and_build(&config)?, config, once).await
+        }
         Command::Fetch {
             target,
             provider,
@@ -334,8 +334,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn run(config: PathBuf, once: bool) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(&config)?;
+async fn run(settings: Settings, config: PathBuf, once: bool) -> anyhow::Result<ExitCode> {
     wirefeed::health::install_metrics();
     let shutdown = CancellationToken::new();
     wirefeed::shutdown::watch_signals(shutdown.clone())

@@ -51,7 +51,7 @@ use crate::health::Health;
 use crate::metrics::{self, Stage};
 use crate::process::{DocumentContext, normalize_item, page_wanted};
 use crate::schedule::{Jitter, ScheduleConfig, adapt_interval, next_delay, skip_forward};
-use crate::status::{Outcome, StatusBoard, Totals};
+use crate::status::{Outcome, StatusBoard};
 
 /// How the daemon runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,18 +136,6 @@ impl Stats {
             },
             1,
         );
-    }
-
-    fn totals(&self) -> Totals {
-        Totals {
-            items: self.items.load(Ordering::Relaxed),
-            published: self.published.load(Ordering::Relaxed),
-            unchanged: self.unchanged.load(Ordering::Relaxed),
-            rejected: self.rejected.load(Ordering::Relaxed),
-            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
-            polls_ok: self.polls_ok.load(Ordering::Relaxed),
-            polls_failed: self.polls_failed.load(Ordering::Relaxed),
-        }
     }
 
     fn summary(&self, drained: bool) -> RunSummary {
@@ -1526,7 +1514,7 @@ async fn sample_pipeline(
     let every = Duration::from_secs(crate::status::SAMPLE_EVERY_SECS);
     let mut round: u64 = 0;
     loop {
-        board.sample(stats.totals());
+        board.sample(stats.summary(true));
         if round % (60 / crate::status::SAMPLE_EVERY_SECS) == 0 {
             let store = state.clone();
             let size =

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 
 use crate::health::Health;
 use crate::metrics;
+use crate::pipeline::RunSummary;
 
 /// How a feed's last poll went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +63,68 @@ struct FeedRow {
     last_success_at: Option<i64>,
     error_streak: u32,
     outcome: Outcome,
-    polls: u64,
     published: u64,
+}
+
+/// The rows, and how many of them are in each [`Standing`] (kept as rows
+/// change, so a poll costs no walk over every feed).
+#[derive(Debug, Default)]
+struct Feeds {
+    rows: BTreeMap<String, FeedRow>,
+    by_health: [usize; 3],
+}
+
+/// How a feed stands, by its error streak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Healthy,
+    Failing,
+    Unhealthy,
+}
+
+impl Standing {
+    fn of(error_streak: u32, unhealthy_after: u32) -> Self {
+        match error_streak {
+            0 => Standing::Healthy,
+            streak if streak >= unhealthy_after => Standing::Unhealthy,
+            _ => Standing::Failing,
+        }
+    }
+
+    /// The row's CSS class on the page.
+    fn class(self) -> &'static str {
+        match self {
+            Standing::Healthy => "ok",
+            Standing::Failing => "warn",
+            Standing::Unhealthy => "bad",
+        }
+    }
+}
+
+impl Feeds {
+    /// Moves a row's count from one health to another.
+    fn moved(&mut self, from: Option<Standing>, to: Option<Standing>) {
+        if let Some(from) = from {
+            self.by_health[from as usize] -= 1;
+        }
+        if let Some(to) = to {
+            self.by_health[to as usize] += 1;
+        }
+    }
+
+    /// Counts every row again (the threshold changed).
+    fn recount(&mut self, unhealthy_after: u32) {
+        self.by_health = [0; 3];
+        for row in self.rows.values() {
+            self.by_health[Standing::of(row.error_streak, unhealthy_after) as usize] += 1;
+        }
+    }
+
+    /// Sets the `wirefeed_feeds` gauges.
+    fn publish(&self) {
+        let [healthy, failing, unhealthy] = self.by_health;
+        metrics::feeds_by_health(healthy, failing, unhealthy);
+    }
 }
 
 /// A sample of the pipeline's counters, for rates.
@@ -72,25 +133,6 @@ struct Sample {
     at: i64,
     items: u64,
     published: u64,
-}
-
-/// Pipeline totals as the page shows them.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Totals {
-    /// Items parsed from documents.
-    pub items: u64,
-    /// Records Kafka acknowledged.
-    pub published: u64,
-    /// Items unchanged since their last version.
-    pub unchanged: u64,
-    /// Items rejected by normalization.
-    pub rejected: u64,
-    /// Items and records sent to the dead-letter topic.
-    pub dead_lettered: u64,
-    /// Successful polls (and spool files read).
-    pub polls_ok: u64,
-    /// Failed polls.
-    pub polls_failed: u64,
 }
 
 /// Samples kept: one every [`SAMPLE_EVERY_SECS`] for 15 minutes.
@@ -105,9 +147,9 @@ pub const SAMPLE_EVERY_SECS: u64 = 5;
 pub struct StatusBoard {
     started_at: DateTime<Utc>,
     unhealthy_after: AtomicU32,
-    feeds: Mutex<BTreeMap<String, FeedRow>>,
+    feeds: Mutex<Feeds>,
     samples: Mutex<VecDeque<Sample>>,
-    totals: Mutex<Totals>,
+    totals: Mutex<RunSummary>,
     state: Mutex<Option<(u64, u64)>>,
     /// Polls (and spool files) recorded since start.
     polls: AtomicU64,
@@ -121,9 +163,9 @@ impl StatusBoard {
         Self {
             started_at: Utc::now(),
             unhealthy_after: AtomicU32::new(unhealthy_after),
-            feeds: Mutex::new(BTreeMap::new()),
+            feeds: Mutex::new(Feeds::default()),
             samples: Mutex::new(VecDeque::with_capacity(SAMPLES)),
-            totals: Mutex::new(Totals::default()),
+            totals: Mutex::new(RunSummary::default()),
             state: Mutex::new(None),
             polls: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
@@ -132,23 +174,30 @@ impl StatusBoard {
 
     /// Sets the streak after which a feed counts as unhealthy.
     pub fn set_unhealthy_after(&self, polls: u32) {
-        self.unhealthy_after.store(polls, Ordering::Relaxed);
+        if self.unhealthy_after.swap(polls, Ordering::Relaxed) != polls {
+            let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
+            feeds.recount(polls);
+            feeds.publish();
+        }
     }
 
     /// Keeps only the feeds in `ids` (after a reload).
     pub fn retain(&self, ids: &[String]) {
+        let unhealthy_after = self.unhealthy_after.load(Ordering::Relaxed);
         let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
         let removed: Vec<String> = feeds
+            .rows
             .keys()
             .filter(|id| !ids.contains(id))
             .cloned()
             .collect();
         for id in removed {
-            feeds.remove(&id);
+            if let Some(row) = feeds.rows.remove(&id) {
+                feeds.moved(Some(Standing::of(row.error_streak, unhealthy_after)), None);
+            }
             metrics::feed_removed(&wirefeed_model::FeedId::new(id));
         }
-        drop(feeds);
-        self.count_health();
+        feeds.publish();
     }
 
     /// Lists a feed as it starts, with what the state store remembers of
@@ -165,8 +214,12 @@ impl StatusBoard {
         next_poll_at: Option<i64>,
         error_streak: u32,
     ) {
+        let unhealthy_after = self.unhealthy_after.load(Ordering::Relaxed);
         let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
-        let row = feeds.entry(id.to_owned()).or_insert_with(|| FeedRow {
+        if !feeds.rows.contains_key(id) {
+            feeds.moved(None, Some(Standing::of(error_streak, unhealthy_after)));
+        }
+        let row = feeds.rows.entry(id.to_owned()).or_insert_with(|| FeedRow {
             url: String::new(),
             provider: String::new(),
             spool,
@@ -176,30 +229,29 @@ impl StatusBoard {
             last_success_at: None,
             error_streak,
             outcome: Outcome::NotYet,
-            polls: 0,
             published: 0,
         });
         url.clone_into(&mut row.url);
         provider.clone_into(&mut row.provider);
         row.spool = spool;
         row.interval_secs = interval_secs;
-        drop(feeds);
-        self.count_health();
+        feeds.publish();
     }
 
     /// Records a poll of feed `id` (or a spool file read).
     pub fn polled(&self, id: &str, outcome: Outcome, error_streak: u32, next_poll_at: Option<i64>) {
         let now = Utc::now().timestamp();
+        let unhealthy_after = self.unhealthy_after.load(Ordering::Relaxed);
         let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(row) = feeds.get_mut(id) else {
+        let Some(row) = feeds.rows.get_mut(id) else {
             return;
         };
+        let before = Standing::of(row.error_streak, unhealthy_after);
         row.last_poll_at = Some(now);
         if next_poll_at.is_some() {
             row.next_poll_at = next_poll_at;
         }
         row.error_streak = error_streak;
-        row.polls += 1;
         if !matches!(outcome, Outcome::Failed { .. }) {
             row.last_success_at = Some(now);
         }
@@ -212,29 +264,17 @@ impl StatusBoard {
         }
         let succeeded = row.last_success_at.filter(|at| *at == now);
         row.outcome = outcome;
-        drop(feeds);
-        metrics::feed_health(&wirefeed_model::FeedId::new(id), error_streak, succeeded);
-        self.count_health();
-    }
-
-    /// Sets the `wirefeed_feeds` gauges from the rows.
-    fn count_health(&self) {
-        let unhealthy_after = self.unhealthy_after.load(Ordering::Relaxed);
-        let feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
-        let (mut healthy, mut failing, mut unhealthy) = (0, 0, 0);
-        for row in feeds.values() {
-            match row.error_streak {
-                0 => healthy += 1,
-                streak if streak >= unhealthy_after => unhealthy += 1,
-                _ => failing += 1,
-            }
+        let after = Standing::of(error_streak, unhealthy_after);
+        if before != after {
+            feeds.moved(Some(before), Some(after));
+            feeds.publish();
         }
         drop(feeds);
-        metrics::feeds_by_health(healthy, failing, unhealthy);
+        metrics::feed_health(&wirefeed_model::FeedId::new(id), error_streak, succeeded);
     }
 
     /// Takes a sample of the pipeline's totals.
-    pub fn sample(&self, totals: Totals) {
+    pub fn sample(&self, totals: RunSummary) {
         let mut samples = self.samples.lock().unwrap_or_else(PoisonError::into_inner);
         if samples.len() == SAMPLES {
             samples.pop_front();
@@ -282,6 +322,7 @@ impl StatusBoard {
             .feeds
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .rows
             .iter()
             .map(|(id, row)| (id.clone(), row.clone()))
             .collect();
@@ -416,11 +457,7 @@ impl StatusBoard {
         );
         let now_secs = now.timestamp();
         for (id, row) in &rows {
-            let class = match row.error_streak {
-                0 => "ok",
-                streak if streak >= unhealthy_after => "bad",
-                _ => "warn",
-            };
+            let class = Standing::of(row.error_streak, unhealthy_after).class();
             let _ = write!(
                 page,
                 "<tr class=\"feed {class}\" data-feed=\"{}\">\
